@@ -1,0 +1,31 @@
+# Sourced by scripts/quickstart and scripts/test: make .venv and install the
+# project into it, once per change of pyproject.toml (a stamp file records it).
+ensure_venv() {
+  local extras="$1"
+  local py="${REELSERVE_PYTHON:-}"
+  if [ -z "$py" ]; then
+    for candidate in python3.11 python3 python; do
+      if command -v "$candidate" >/dev/null 2>&1 &&
+         "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        py="$candidate"; break
+      fi
+    done
+  fi
+  if [ -z "$py" ]; then
+    echo "reelserve needs Python >= 3.11 (set REELSERVE_PYTHON to its path)" >&2
+    return 1
+  fi
+  if [ ! -x .venv/bin/python ]; then
+    echo "creating .venv with $("$py" --version)"
+    "$py" -m venv .venv
+  fi
+  local stamp=".venv/.reelserve-installed"
+  local want
+  want="$extras $(sha256sum pyproject.toml | cut -c1-16)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "installing reelserve[$extras] into .venv (first run takes a minute)"
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e ".[$extras]"
+    echo "$want" > "$stamp"
+  fi
+}

@@ -1,0 +1,1 @@
+"""HTTP API: one module per dialect, plus the envelope, body parsing and dependencies."""

@@ -1,0 +1,97 @@
+"""Lenient JSON bodies: any content type, extra fields ignored, '' and null read as absent."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from reelserve.errors import ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+_TYPE_PROBLEMS = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be a boolean",
+    "bool_parsing": "must be a boolean",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "dict_type": "must be an object",
+}
+
+
+class LenientBody(BaseModel):
+    """Base of every request body: real clients send legacy fields and '' for 'not set'."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absent_values(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out: dict[str, Any] = {}
+        for name, value in data.items():
+            field = cls.model_fields.get(name)
+            if field is not None and value is None:
+                continue
+            if field is not None and value == "" and not field.is_required():
+                continue
+            out[name] = value
+        return out
+
+
+def numeric_string(value: Any) -> Any:
+    """'5' and '5.0' become 5; booleans are refused (they are ints in Python)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number")
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() else number
+    return value
+
+
+async def parse_body(request: Request, model: type[M]) -> M:
+    raw = await request.body()
+    if not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ValidationFailed("body", "must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed("body", "must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _first_problem(exc) from None
+
+
+def _first_problem(exc: ValidationError) -> ValidationFailed:
+    error = exc.errors(include_url=False)[0]
+    field = ".".join(str(p) for p in error.get("loc", ()))
+    problem = _TYPE_PROBLEMS.get(error["type"])
+    if problem is None:
+        problem = str(error["msg"]).removeprefix("Value error, ")
+    return ValidationFailed(field, problem)
+
+
+def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` that documents a body parsed by `parse_body`."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }

@@ -1,0 +1,65 @@
+"""The KIE envelope `{code, msg, message, data}` and the one place errors become answers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reelserve.errors import ReelserveError, ValidationFailed
+
+log = logging.getLogger("reelserve.api")
+
+_HTTP_MESSAGES = {
+    404: "Not found",
+    405: "Method not allowed",
+}
+
+
+def envelope(code: int, msg: str, data: Any = None) -> dict[str, Any]:
+    return {"code": code, "msg": msg, "message": msg, "data": data}
+
+
+def answer(
+    request: Request,
+    code: int,
+    msg: str,
+    data: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """An envelope with HTTP 200 (KIE's way) or HTTP status = code (`http_status = rest`)."""
+    rest = request.app.state.settings.http_status == "rest"
+    return JSONResponse(envelope(code, msg, data), status_code=code if rest else 200, headers=headers)
+
+
+def ok(request: Request, data: Any, msg: str = "success") -> JSONResponse:
+    return answer(request, 200, msg, data)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ReelserveError)
+    async def _domain(request: Request, exc: ReelserveError) -> JSONResponse:
+        return answer(request, exc.code, exc.message, None, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Only query/path parameters reach here: bodies are parsed by api.body.
+        errors = exc.errors()
+        field = str(errors[0]["loc"][-1]) if errors and errors[0].get("loc") else ""
+        problem = "is required" if errors and errors[0].get("type") == "missing" else "is invalid"
+        err = ValidationFailed(field, problem)
+        return answer(request, err.code, err.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        msg = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        return answer(request, exc.status_code, msg, None, dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return answer(request, 500, "Internal error, please try again later")

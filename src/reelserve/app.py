@@ -1,0 +1,91 @@
+"""create_app(settings): wires the API, the store, the blob store and the in-process worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from reelserve import __version__
+from reelserve.api import files, runway
+from reelserve.api.envelope import install_error_handlers
+from reelserve.api.links import MediaLinks
+from reelserve.blobs.base import BlobStore
+from reelserve.blobs.local import LocalBlobStore
+from reelserve.blobs.signing import UrlSigner
+from reelserve.engines.registry import EngineRegistry
+from reelserve.settings import Settings
+from reelserve.store.store import Store
+from reelserve.tasks.service import TaskService
+from reelserve.worker.loop import Worker, configured_engines
+
+log = logging.getLogger("reelserve")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    run_worker: bool = True,
+    registry: EngineRegistry | None = None,
+    blobs: BlobStore | None = None,
+) -> FastAPI:
+    """The ASGI app. Example: `uvicorn.run(create_app(Settings()))`."""
+    registry = registry or EngineRegistry()
+    for name in configured_engines(settings):
+        registry.check(name)
+    store = Store(settings.resolved_database_url)
+    blobs = blobs or LocalBlobStore(settings.data_dir / "blobs")
+    signer = UrlSigner(settings.resolved_signing_secret(), settings.public_url)
+    worker = Worker(settings, store, blobs, registry) if run_worker else None
+    service = TaskService(settings, store, blobs, on_submit=worker.wake if worker else lambda: None)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await store.open()
+        worker_task = asyncio.create_task(worker.run()) if worker else None
+        try:
+            yield
+        finally:
+            if worker is not None and worker_task is not None:
+                worker.stop()
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
+            await store.close()
+
+    app = FastAPI(
+        title="reelserve",
+        version=__version__,
+        description="Self-hosted video generation speaking KIE.AI's video API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.blobs = blobs
+    app.state.signer = signer
+    app.state.links = MediaLinks(settings, signer)
+    app.state.service = service
+    app.state.worker = worker
+    app.state.key_cache = {}
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["Retry-After", "Content-Range", "Accept-Ranges"],
+        allow_credentials=False,
+    )
+    install_error_handlers(app)
+    app.include_router(runway.router)
+    app.include_router(files.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,1 @@
+"""Object storage for artifacts and inputs, and the signed URLs that point at them."""

@@ -1,0 +1,78 @@
+"""A BlobStore on a local directory: the embedded default."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from reelserve.blobs.base import BlobNotFound, BlobStore
+from reelserve.blobs.keys import check_key
+
+
+class LocalBlobStore(BlobStore):
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    async def put_file(self, key: str, source: Path, content_type: str) -> None:
+        dest = self.path_for(key)
+        await asyncio.to_thread(self._place, source, dest, move=True)
+
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        dest = self.path_for(key)
+        await asyncio.to_thread(self._write, dest, data)
+
+    async def get_bytes(self, key: str) -> bytes:
+        path = self.path_for(key)
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+
+    @asynccontextmanager
+    async def local_path(self, key: str) -> AsyncIterator[Path]:
+        path = self.path_for(key)
+        if not path.is_file():
+            raise BlobNotFound(key)
+        yield path
+
+    async def exists(self, key: str) -> bool:
+        return self.path_for(key).is_file()
+
+    async def delete_prefix(self, prefix: str) -> int:
+        folder = self.path_for(prefix)
+        if not folder.is_dir():
+            return 0
+        count = sum(1 for p in folder.rglob("*") if p.is_file())
+        await asyncio.to_thread(shutil.rmtree, folder, True)
+        return count
+
+    @staticmethod
+    def _place(source: Path, dest: Path, *, move: bool) -> None:
+        # Readers must never see a half-written blob: write beside, then rename.
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        if move:
+            try:
+                os.replace(source, tmp)
+            except OSError:
+                shutil.copyfile(source, tmp)
+        else:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, dest)
+
+    @staticmethod
+    def _write(dest: Path, data: bytes) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, dest)

@@ -1,0 +1,130 @@
+"""The `reelserve` command: serve, keys, quickstart."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+
+from reelserve.security.apikeys import display_prefix, generate_key, hash_key
+from reelserve.settings import Settings
+from reelserve.store.keys import DuplicateKeyName
+from reelserve.store.store import Store
+
+app = typer.Typer(help="reelserve: self-hosted video generation speaking KIE.AI's API.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (REELSERVE_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (REELSERVE_PORT)")] = None,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="API and deliveries only")] = False,
+) -> None:
+    """Run the API server (with an in-process task worker unless --no-worker)."""
+    import uvicorn
+
+    from reelserve.app import create_app
+
+    settings = Settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    application = create_app(settings, run_worker=not no_worker)
+    uvicorn.run(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        access_log=False,
+    )
+
+
+async def _with_store(settings: Settings) -> Store:
+    store = Store(settings.resolved_database_url)
+    await store.open()
+    return store
+
+
+@keys_app.command("create")
+def keys_create(name: Annotated[str, typer.Option("--name", help="a unique name for the key")]) -> None:
+    """Create an API key; the key is printed alone on the last line."""
+
+    async def run() -> str:
+        store = await _with_store(Settings())
+        try:
+            key = generate_key()
+            await store.keys.create(name, hash_key(key), display_prefix(key))
+            return key
+        finally:
+            await store.close()
+
+    try:
+        key = asyncio.run(run())
+    except DuplicateKeyName:
+        typer.echo(f"error: a key named {name!r} already exists", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Created API key {name!r}. It is shown only once; store it safely:")
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys (names and prefixes; keys themselves are never stored)."""
+    from reelserve.api.timefmt import runway_time
+
+    async def run() -> list[tuple[str, str, str, str]]:
+        store = await _with_store(Settings())
+        try:
+            return [
+                (
+                    k.name,
+                    k.key_prefix + "…",
+                    runway_time(k.created_at),
+                    "revoked " + runway_time(k.revoked_at) if k.revoked_at else "active",
+                )
+                for k in await store.keys.list()
+            ]
+        finally:
+            await store.close()
+
+    rows = asyncio.run(run())
+    if not rows:
+        typer.echo("no API keys yet: reelserve keys create --name NAME")
+        return
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: str) -> None:
+    """Revoke a key by name; requests with it are refused from then on."""
+
+    async def run() -> bool:
+        store = await _with_store(Settings())
+        try:
+            return await store.keys.revoke(name)
+        finally:
+            await store.close()
+
+    if not asyncio.run(run()):
+        typer.echo(f"error: no active key named {name!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Revoked {name!r}.")
+
+
+@app.command()
+def quickstart(
+    keep_serving: Annotated[bool, typer.Option("--keep-serving", help="leave the server running")] = False,
+    out: Annotated[str, typer.Option(help="where to save the demo videos")] = "quickstart-output",
+) -> None:
+    """Start a server on embedded defaults, run a demo end to end, print what it made."""
+    from reelserve.demo import run_quickstart
+
+    raise typer.Exit(run_quickstart(keep_serving=keep_serving, out_dir=out))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,51 @@
+"""Engine registry: names to engine classes, instantiated and set up once, on first use."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from reelserve.engines.base import Capability, Engine
+from reelserve.engines.synthetic import SyntheticEngine
+
+EngineFactory = Callable[[], Engine]
+
+
+class UnknownEngine(ValueError):
+    pass
+
+
+class EngineRegistry:
+    """Knows the available engines; `get` returns a ready (set up) instance."""
+
+    def __init__(self, factories: dict[str, EngineFactory] | None = None) -> None:
+        self._factories: dict[str, EngineFactory] = dict(factories or default_factories())
+        self._instances: dict[str, Engine] = {}
+        self._lock = threading.Lock()
+
+    def names(self) -> list[str]:
+        return sorted(self._factories)
+
+    def register(self, name: str, factory: EngineFactory) -> None:
+        self._factories[name] = factory
+
+    def check(self, name: str) -> None:
+        if name not in self._factories:
+            raise UnknownEngine(f"unknown engine {name!r} (available: {', '.join(self.names())})")
+
+    def get(self, name: str) -> Engine:
+        self.check(name)
+        with self._lock:
+            engine = self._instances.get(name)
+            if engine is None:
+                engine = self._factories[name]()
+                engine.setup()
+                self._instances[name] = engine
+            return engine
+
+    def supports(self, name: str, operation: Capability) -> bool:
+        return operation in self.get(name).capabilities
+
+
+def default_factories() -> dict[str, EngineFactory]:
+    return {SyntheticEngine.name: SyntheticEngine}

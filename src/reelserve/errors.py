@@ -1,0 +1,68 @@
+"""Domain errors. Each maps to one envelope `code`; the class docstring is the default message."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ReelserveError(Exception):
+    """Internal error"""
+
+    code: ClassVar[int] = 500
+
+    def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+        self.message = message or (self.__class__.__doc__ or "").strip()
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class BadRequest(ReelserveError):
+    """The request was rejected for its content"""
+
+    code = 400
+
+
+class Unauthorized(ReelserveError):
+    """You do not have access permissions"""
+
+    code = 401
+
+
+class InsufficientCredits(ReelserveError):
+    """Insufficient credits"""
+
+    code = 402
+
+
+class NotFound(ReelserveError):
+    """Not found"""
+
+    code = 404
+
+
+class ValidationFailed(ReelserveError):
+    """Invalid request parameters"""
+
+    code = 422
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {problem}" if field else problem)
+
+
+class RateLimited(ReelserveError):
+    """Rate limit exceeded"""
+
+    code = 429
+
+
+class Maintenance(ReelserveError):
+    """The service is under maintenance, please try again later"""
+
+    code = 455
+
+
+class FeatureDisabled(ReelserveError):
+    """This feature is disabled on this server"""
+
+    code = 505

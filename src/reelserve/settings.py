@@ -1,0 +1,122 @@
+"""One Settings object (REELSERVE_ prefix). Built once and passed in; never a module global."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from reelserve.engines.base import Capability
+
+DEFAULT_ENGINE = "synthetic"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field is read from `REELSERVE_<NAME>`.
+
+    Example: `REELSERVE_PORT=9000 REELSERVE_ENGINES=synthetic reelserve serve`.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="REELSERVE_", extra="ignore")
+
+    data_dir: Path = Path("./reelserve-data")
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    http_status: Literal["kie", "rest"] = "kie"
+    engines: Annotated[dict[Capability, str], NoDecode] = Field(default_factory=dict)
+    media_retention_days: float = 14
+    upload_retention_hours: float = 72
+    janitor_interval_s: float = 300
+    lease_s: float = 30
+    max_attempts: int = 3
+    callback_timeout_s: float = 15
+    callback_retry_delays: Annotated[tuple[float, ...], NoDecode] = (60, 300, 900)
+    allow_private_urls: bool = False
+    maintenance: bool = False
+    disabled_features: Annotated[frozenset[str], NoDecode] = frozenset()
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ("*",)
+    signing_secret: str = ""
+    """HMAC key for media URLs; generated once into the data dir when unset."""
+    worker_poll_s: float = 1.0
+    """Fallback poll period of the in-process worker (it is also woken on submit)."""
+    source_max_bytes: int = 10 * 1024 * 1024
+    source_fetch_timeout_s: float = 30
+    x264_preset: str = "veryfast"
+
+    @field_validator("engines", mode="before")
+    @classmethod
+    def _parse_engines(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return parse_engines(value)
+
+    @field_validator("callback_retry_delays", mode="before")
+    @classmethod
+    def _parse_delays(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(float(v) for v in value.split(",") if v.strip())
+        return value
+
+    @field_validator("disabled_features", "cors_origins", mode="before")
+    @classmethod
+    def _parse_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'reelserve.db').resolve()}"
+
+    def engine_for(self, operation: Capability) -> str | None:
+        """The engine configured for an operation; None when no engine serves it."""
+        if not self.engines:
+            return DEFAULT_ENGINE
+        return self.engines.get(operation)
+
+    def media_retention_s(self) -> float:
+        return self.media_retention_days * 86400
+
+    def resolved_signing_secret(self) -> bytes:
+        """The media URL key: the setting, else a key generated once into the data dir."""
+        if self.signing_secret:
+            return self.signing_secret.encode()
+        path = self.data_dir / "signing.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(secrets.token_urlsafe(32))
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        return path.read_text().strip().encode()
+
+
+def parse_engines(value: str) -> dict[Capability, str]:
+    """`synthetic` (every operation) or `text_to_video=ltx-video,video_to_video=wan`."""
+    value = value.strip()
+    if not value:
+        return {}
+    if "=" not in value:
+        return dict.fromkeys(Capability, value)
+    out: dict[Capability, str] = {}
+    for part in value.split(","):
+        if not part.strip():
+            continue
+        op, _, name = part.partition("=")
+        try:
+            capability = Capability(op.strip())
+        except ValueError:
+            allowed = ", ".join(c.value for c in Capability)
+            raise ValueError(f"unknown operation {op.strip()!r} in engines (allowed: {allowed})") from None
+        out[capability] = name.strip()
+    return out

@@ -1,0 +1,22 @@
+"""The Store facade: one Database, one repository per table."""
+
+from __future__ import annotations
+
+from reelserve.store.db import Database
+from reelserve.store.keys import KeyStore
+from reelserve.store.migrate import migrate
+from reelserve.store.tasks import TaskStore
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.db = Database(url)
+        self.tasks = TaskStore(self.db)
+        self.keys = KeyStore(self.db)
+
+    async def open(self) -> None:
+        """Apply migrations; call once before use."""
+        await migrate(self.db)
+
+    async def close(self) -> None:
+        await self.db.dispose()

@@ -1,0 +1,48 @@
+"""Table definitions. Timestamps are Unix seconds (float) so every backend compares them alike."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, Float, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("key_prefix", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("api_key_id", String(32), nullable=False, index=True),
+    Column("dialect", String(16), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("engine", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("request", JSON, nullable=False),
+    Column("parent_id", String(64), nullable=True),
+    Column("callback_url", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("started_at", Float, nullable=True),
+    Column("finished_at", Float, nullable=True),
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_token", String(64), nullable=True),
+    Column("lease_expires_at", Float, nullable=True),
+    Column("worker_id", String(128), nullable=True),
+    Column("fail_code", Integer, nullable=True),
+    Column("fail_msg", Text, nullable=False, default=""),
+    Column("result", JSON, nullable=True),
+    Column("media_expired_at", Float, nullable=True),
+    Index("ix_tasks_status_seq", "status", "seq"),
+)

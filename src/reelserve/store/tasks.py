@@ -1,0 +1,162 @@
+"""Task persistence: insert, read, the atomic leased claim, and lease-checked outcomes."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Collection
+
+from sqlalchemy import and_, func, or_, select, update
+
+from reelserve.store.db import Database
+from reelserve.store.rows import task_from_row
+from reelserve.store.tables import tasks
+from reelserve.tasks.models import NewTask, Result, Status, Task
+
+
+class TaskStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def insert(self, new: NewTask) -> Task:
+        now = time.time()
+        values = {
+            "id": new.id,
+            "api_key_id": new.api_key_id,
+            "dialect": new.dialect.value,
+            "operation": new.operation,
+            "engine": new.engine,
+            "status": Status.QUEUED.value,
+            "params": new.params,
+            "request": new.request,
+            "parent_id": new.parent_id,
+            "callback_url": new.callback_url,
+            "created_at": now,
+            "updated_at": now,
+            "progress": 0.0,
+            "attempts": 0,
+            "fail_msg": "",
+        }
+        async with self._db.write() as conn:
+            row = (await conn.execute(tasks.insert().values(**values).returning(tasks))).mappings().one()
+        return task_from_row(row)
+
+    async def get(self, task_id: str) -> Task | None:
+        async with self._db.read() as conn:
+            row = (await conn.execute(select(tasks).where(tasks.c.id == task_id))).mappings().first()
+        return task_from_row(row) if row else None
+
+    async def queue_position(self, task: Task) -> int:
+        """1 for the next task to be claimed, 2 for the one after it, and so on."""
+        async with self._db.read() as conn:
+            ahead = await conn.scalar(
+                select(func.count())
+                .select_from(tasks)
+                .where(tasks.c.status == Status.QUEUED.value, tasks.c.seq < task.seq)
+            )
+        return int(ahead or 0) + 1
+
+    async def claim(
+        self, worker_id: str, engines: Collection[str], lease_s: float
+    ) -> Task | None:
+        """Take the oldest runnable task for one of `engines` in one atomic statement.
+
+        Runnable means queued, or running with an expired lease (its worker died).
+        The lease token returned with the task must accompany every later write.
+        """
+        now = time.time()
+        runnable = or_(
+            tasks.c.status == Status.QUEUED.value,
+            and_(tasks.c.status == Status.RUNNING.value, tasks.c.lease_expires_at < now),
+        )
+        candidate = (
+            select(tasks.c.seq)
+            .where(runnable, tasks.c.engine.in_(list(engines)))
+            .order_by(tasks.c.seq)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        token = secrets.token_hex(16)
+        stmt = (
+            update(tasks)
+            .where(tasks.c.seq == candidate, runnable)
+            .values(
+                status=Status.RUNNING.value,
+                lease_token=token,
+                lease_expires_at=now + lease_s,
+                worker_id=worker_id,
+                attempts=tasks.c.attempts + 1,
+                started_at=func.coalesce(tasks.c.started_at, now),
+                updated_at=now,
+                progress=0.0,
+            )
+            .returning(tasks)
+        )
+        async with self._db.write() as conn:
+            row = (await conn.execute(stmt)).mappings().first()
+        return task_from_row(row) if row else None
+
+    async def heartbeat(self, task_id: str, token: str, lease_s: float, progress: float) -> bool:
+        """Extend the lease and record progress; False when the lease was lost."""
+        now = time.time()
+        return await self._update_leased(
+            task_id, token, lease_expires_at=now + lease_s, progress=progress, updated_at=now
+        )
+
+    async def succeed(self, task_id: str, token: str, result: Result) -> bool:
+        now = time.time()
+        return await self._update_leased(
+            task_id,
+            token,
+            status=Status.SUCCEEDED.value,
+            result=result.to_json(),
+            progress=1.0,
+            finished_at=now,
+            updated_at=now,
+            lease_token=None,
+            lease_expires_at=None,
+        )
+
+    async def fail(self, task_id: str, token: str, fail_code: int, fail_msg: str) -> bool:
+        now = time.time()
+        return await self._update_leased(
+            task_id,
+            token,
+            status=Status.FAILED.value,
+            fail_code=fail_code,
+            fail_msg=fail_msg,
+            finished_at=now,
+            updated_at=now,
+            lease_token=None,
+            lease_expires_at=None,
+        )
+
+    async def release(self, task_id: str, token: str) -> bool:
+        """Give a claimed task back to the queue (another attempt will run it)."""
+        return await self._update_leased(
+            task_id,
+            token,
+            status=Status.QUEUED.value,
+            lease_token=None,
+            lease_expires_at=None,
+            worker_id=None,
+            progress=0.0,
+            updated_at=time.time(),
+        )
+
+    async def _update_leased(self, task_id: str, token: str, **values: object) -> bool:
+        # The token check is what stops a worker whose lease expired from
+        # overwriting the outcome of the attempt that replaced it.
+        stmt = (
+            update(tasks)
+            .where(
+                tasks.c.id == task_id,
+                tasks.c.lease_token == token,
+                tasks.c.status == Status.RUNNING.value,
+            )
+            .values(**values)
+        )
+        async with self._db.write() as conn:
+            result = await conn.execute(stmt)
+        return bool(result.rowcount)

@@ -1,0 +1,133 @@
+"""The task service: every dialect submits and reads tasks through here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from reelserve.blobs.base import BlobStore
+from reelserve.engines.base import Capability
+from reelserve.errors import FeatureDisabled, Maintenance, NotFound, ValidationFailed
+from reelserve.settings import Settings
+from reelserve.store.keys import ApiKey
+from reelserve.store.store import Store
+from reelserve.tasks import geometry
+from reelserve.tasks.models import Dialect, NewTask, Status, Task
+from reelserve.tasks.rules import DataUri
+from reelserve.tasks.runway import ExtendRequest, GenerateRequest
+
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+class TaskService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        blobs: BlobStore,
+        on_submit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._blobs = blobs
+        self._on_submit = on_submit
+
+    async def get(self, key: ApiKey, task_id: str, dialects: tuple[Dialect, ...]) -> Task:
+        """The task if it exists, belongs to `key` and is of one of `dialects`; else NotFound."""
+        task = await self._store.tasks.get(task_id)
+        if task is None or task.api_key_id != key.id or task.dialect not in dialects:
+            raise NotFound("Task not found")
+        return task
+
+    async def queue_position(self, task: Task) -> int:
+        return await self._store.tasks.queue_position(task)
+
+    async def runway_generate(self, key: ApiKey, req: GenerateRequest) -> Task:
+        operation = Capability.IMAGE_TO_VIDEO if req.image is not None else Capability.TEXT_TO_VIDEO
+        engine = self._admit(operation, Dialect.RUNWAY)
+        task_id = str(uuid.uuid4())
+        image: dict[str, Any] | None = None
+        if isinstance(req.image, DataUri):
+            blob_key = f"inputs/{task_id}/image.{_EXTENSIONS[req.image.mime]}"
+            await self._blobs.put_bytes(blob_key, req.image.data, req.image.mime)
+            image = {"blob": blob_key, "mime": req.image.mime}
+        elif req.image is not None:
+            image = {"url": req.image}
+        params = {
+            "prompt": req.prompt,
+            "duration": req.duration,
+            "quality": req.quality,
+            "aspect_ratio": req.aspect_ratio,
+            "image": image,
+            "watermark": req.watermark,
+        }
+        request = {
+            "prompt": req.prompt,
+            "imageUrl": req.image if isinstance(req.image, str) else "",
+            "expandPrompt": req.expand_prompt,
+        }
+        return await self._submit(
+            NewTask(
+                id=task_id,
+                api_key_id=key.id,
+                dialect=Dialect.RUNWAY,
+                operation=operation.value,
+                engine=engine,
+                params=params,
+                request=request,
+                callback_url=req.callback_url,
+            )
+        )
+
+    async def runway_extend(self, key: ApiKey, req: ExtendRequest) -> Task:
+        engine = self._admit(Capability.EXTEND, Dialect.RUNWAY)
+        parent = await self.get(key, req.task_id, (Dialect.RUNWAY,))
+        if parent.status is not Status.SUCCEEDED or parent.result is None:
+            raise ValidationFailed(
+                "taskId", f"only a successful task can be extended (this one is {parent.status.value})"
+            )
+        if parent.media_expired:
+            raise ValidationFailed("taskId", "the task's media has expired and can no longer be extended")
+        result = parent.result
+        ratio = geometry.nearest_ratio(result.width, result.height)
+        params = {
+            "prompt": req.prompt,
+            "quality": req.quality,
+            "aspect_ratio": ratio,
+            "duration": result.frames // geometry.FPS + geometry.EXTENSION_SECONDS,
+            "parent_video_key": result.video_key,
+            "parent_frames": result.frames,
+            "watermark": req.watermark,
+        }
+        request = {"prompt": req.prompt, "imageUrl": "", "expandPrompt": False}
+        return await self._submit(
+            NewTask(
+                id=str(uuid.uuid4()),
+                api_key_id=key.id,
+                dialect=Dialect.RUNWAY,
+                operation=Capability.EXTEND.value,
+                engine=engine,
+                params=params,
+                request=request,
+                parent_id=parent.id,
+                callback_url=req.callback_url,
+            )
+        )
+
+    def _admit(self, operation: Capability, dialect: Dialect) -> str:
+        """Operator switches first: maintenance (455), disabled feature or no engine (505)."""
+        if self._settings.maintenance:
+            raise Maintenance()
+        disabled = self._settings.disabled_features
+        if operation.value in disabled or dialect.value in disabled:
+            raise FeatureDisabled(f"{operation.value} is disabled on this server")
+        engine = self._settings.engine_for(operation)
+        if not engine:
+            raise FeatureDisabled(f"no engine serves {operation.value} on this server")
+        return engine
+
+    async def _submit(self, new: NewTask) -> Task:
+        task = await self._store.tasks.insert(new)
+        self._on_submit()
+        return task

@@ -1,0 +1,154 @@
+"""The worker loop: claim a task with a lease, keep the lease alive, write the outcome once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import tempfile
+import threading
+import uuid
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from reelserve.blobs.base import BlobStore
+from reelserve.engines.registry import EngineRegistry
+from reelserve.settings import Settings
+from reelserve.store.store import Store
+from reelserve.tasks.models import Result, Task
+from reelserve.worker.failures import GENERATION_FAILED, TaskFailure
+from reelserve.worker.jobs import plan_runway
+from reelserve.worker.pipeline import render
+
+log = logging.getLogger("reelserve.worker")
+
+
+class Progress:
+    """Latest progress, written by the render thread and read by the heartbeat."""
+
+    def __init__(self) -> None:
+        self._value = 0.0
+        self._lock = threading.Lock()
+
+    def set(self, value: float) -> None:
+        with self._lock:
+            self._value = max(self._value, value)
+
+    def get(self) -> float:
+        with self._lock:
+            return self._value
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        blobs: BlobStore,
+        registry: EngineRegistry,
+        engines: set[str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.blobs = blobs
+        self.registry = registry
+        self.engines = engines or configured_engines(settings)
+        self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        log.info("worker %s serving engines %s", self.id, sorted(self.engines))
+        while not self._stopping:
+            try:
+                task = await self.store.tasks.claim(self.id, self.engines, self.settings.lease_s)
+            except Exception:
+                log.exception("claim failed; retrying")
+                task = None
+            if task is not None:
+                await self.process(task)
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.settings.worker_poll_s)
+            except TimeoutError:
+                pass
+
+    async def process(self, task: Task) -> None:
+        assert task.lease_token is not None
+        token = task.lease_token
+        progress = Progress()
+        beat = asyncio.create_task(self._heartbeat(task.id, token, progress))
+        try:
+            result = await self._execute(task, progress)
+        except TaskFailure as failure:
+            log.info("task %s failed: %s", task.id, failure)
+            await self.store.tasks.fail(task.id, token, failure.fail_code, failure.fail_msg)
+        except asyncio.CancelledError:
+            # Shutting down: hand the task back so the next worker starts it at once.
+            await asyncio.shield(self.store.tasks.release(task.id, token))
+            raise
+        except Exception:
+            log.exception("task %s attempt %d crashed", task.id, task.attempts)
+            if task.attempts >= self.settings.max_attempts:
+                await self.store.tasks.fail(task.id, token, 500, GENERATION_FAILED)
+            else:
+                await self.store.tasks.release(task.id, token)
+        else:
+            if not await self.store.tasks.succeed(task.id, token, result):
+                log.warning("task %s: lease lost, result of this attempt discarded", task.id)
+                await self.blobs.delete_prefix(f"media/{task.id}/{result.video_id}")
+        finally:
+            beat.cancel()
+
+    async def _execute(self, task: Task, progress: Progress) -> Result:
+        engine = await asyncio.to_thread(self.registry.get, task.engine)
+        with tempfile.TemporaryDirectory(prefix="reelserve-") as tmp:
+            async with AsyncExitStack() as stack:
+                plan = await plan_runway(task, self.settings, self.blobs, Path(tmp), stack)
+                rendered = await asyncio.to_thread(render, plan, engine, progress.set)
+            video_id = uuid.uuid4().hex
+            # Each attempt writes under its own folder: a stale attempt can never
+            # overwrite the files of the attempt whose outcome was recorded.
+            folder = f"media/{task.id}/{video_id}"
+            await self.blobs.put_file(f"{folder}/video.mp4", rendered.video, "video/mp4")
+            await self.blobs.put_file(f"{folder}/cover.png", rendered.cover, "image/png")
+        return Result(
+            video_id=video_id,
+            video_key=f"{folder}/video.mp4",
+            cover_key=f"{folder}/cover.png",
+            width=rendered.width,
+            height=rendered.height,
+            frames=rendered.frames,
+            fps=rendered.fps,
+        )
+
+    async def _heartbeat(self, task_id: str, token: str, progress: Progress) -> None:
+        interval = max(0.2, min(self.settings.lease_s / 3, 2.0))
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                alive = await self.store.tasks.heartbeat(
+                    task_id, token, self.settings.lease_s, progress.get()
+                )
+            except Exception:
+                log.exception("heartbeat of %s failed", task_id)
+                continue
+            if not alive:
+                log.warning("task %s: lease lost", task_id)
+                return
+
+
+def configured_engines(settings: Settings) -> set[str]:
+    from reelserve.engines.base import Capability
+
+    names = {settings.engine_for(op) for op in Capability}
+    return {n for n in names if n}

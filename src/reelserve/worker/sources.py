@@ -1,0 +1,37 @@
+"""Fetching source media named by URL: bounded size, bounded time."""
+
+from __future__ import annotations
+
+import httpx
+
+from reelserve.settings import Settings
+from reelserve.worker.failures import GET_IMAGE_FAILED, TaskFailure
+
+
+async def fetch_bytes(url: str, settings: Settings, *, fail_msg: str = GET_IMAGE_FAILED) -> bytes:
+    """GET `url` (redirects followed) into memory; any failure ends the task with `fail_msg`.
+
+    The message is the exact text clients match on (spec §5); the reason is logged.
+    """
+    limit = settings.source_max_bytes
+    timeout = httpx.Timeout(settings.source_fetch_timeout_s)
+    try:
+        async with (
+            httpx.AsyncClient(timeout=timeout, follow_redirects=True, max_redirects=5) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code != 200:
+                raise TaskFailure(fail_msg, detail=f"HTTP {response.status_code} from {url}")
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > limit:
+                raise TaskFailure(fail_msg, detail=f"larger than {limit} bytes")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise TaskFailure(fail_msg, detail=f"larger than {limit} bytes")
+                chunks.append(chunk)
+            return b"".join(chunks)
+    except httpx.HTTPError as exc:
+        raise TaskFailure(fail_msg, detail=f"{type(exc).__name__}: {exc}") from None

@@ -1,0 +1,125 @@
+"""Test support: a real reelserve on a loopback port, run by uvicorn in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import uvicorn
+from PIL import Image
+
+from reelserve.app import create_app
+from reelserve.security.apikeys import display_prefix, generate_key, hash_key
+from reelserve.settings import Settings
+from reelserve.store.store import Store
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    settings: Settings
+    keys: dict[str, str]
+    app: Any
+    clients: list[httpx.Client] = field(default_factory=list)
+
+    def client(self, key: str | None = "alice", **kwargs: Any) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.keys[key]}"} if key else {}
+        c = httpx.Client(base_url=self.base_url, headers=headers, timeout=60, **kwargs)
+        self.clients.append(c)
+        return c
+
+    def wait(self, client: httpx.Client, task_id: str, timeout: float = 120) -> dict[str, Any]:
+        return wait_for_task(client, task_id, timeout)
+
+
+def wait_for_task(client: httpx.Client, task_id: str, timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get("/api/v1/runway/record-detail", params={"taskId": task_id}).json()
+        assert body["code"] == 200, body
+        if body["data"]["state"] in ("success", "fail"):
+            return dict(body["data"])
+        time.sleep(0.1)
+    raise AssertionError(f"task {task_id} did not finish in {timeout} s")
+
+
+async def _create_keys(settings: Settings, names: list[str]) -> dict[str, str]:
+    store = Store(settings.resolved_database_url)
+    await store.open()
+    keys = {}
+    try:
+        for name in names:
+            key = generate_key()
+            await store.keys.create(name, hash_key(key), display_prefix(key))
+            keys[name] = key
+    finally:
+        await store.close()
+    return keys
+
+
+@contextmanager
+def run_server(
+    data_dir: Path,
+    key_names: tuple[str, ...] = ("alice", "bob"),
+    *,
+    run_worker: bool = True,
+    **overrides: Any,
+) -> Iterator[RunningServer]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "public_url": base,
+        "allow_private_urls": True,
+        "worker_poll_s": 0.2,
+        "x264_preset": "ultrafast",
+    }
+    values.update(overrides)
+    settings = Settings(**values)
+    keys = asyncio.run(_create_keys(settings, list(key_names)))
+    app = create_app(settings, run_worker=run_worker)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    running = RunningServer(base, settings, keys, app)
+    try:
+        yield running
+    finally:
+        for c in running.clients:
+            c.close()
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+def png_bytes(width: int, height: int, color: tuple[int, int, int] | None = None, fmt: str = "PNG") -> bytes:
+    """An image with structure (gradient and a square) unless a flat colour is asked for."""
+    if color is not None:
+        arr = np.zeros((height, width, 3), np.uint8) + np.array(color, np.uint8)
+    else:
+        y = np.linspace(0, 255, height, dtype=np.float32)[:, None]
+        x = np.linspace(0, 255, width, dtype=np.float32)[None, :]
+        arr = np.stack([x + 0 * y, y + 0 * x, 255 - (x + y) / 2], axis=-1).astype(np.uint8)
+        arr[height // 4 : height // 2, width // 4 : width // 2] = (250, 30, 30)
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format=fmt)
+    return buf.getvalue()
