@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import RunningServer, run_server
+from tests.support import RunningServer, StaticHttpServer, run_server
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +19,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 def fresh_server(tmp_path: Path) -> Iterator[RunningServer]:
     with run_server(tmp_path / "data") as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def static_http() -> Iterator[StaticHttpServer]:
+    httpd = StaticHttpServer()
+    yield httpd
+    httpd.close()

@@ -123,3 +123,50 @@ def png_bytes(width: int, height: int, color: tuple[int, int, int] | None = None
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, format=fmt)
     return buf.getvalue()
+
+
+class StaticHttpServer:
+    """A real HTTP server on loopback answering fixed routes: path -> (status, type, body)."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        routes: dict[str, tuple[int, str, bytes]] = {}
+        self.routes = routes
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                status, ctype, body = routes.get(self.path, (404, "text/plain", b"not found"))
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def add(self, path: str, body: bytes, ctype: str = "application/octet-stream", status: int = 200) -> str:
+        self.routes[path] = (status, ctype, body)
+        return self.base_url + path
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def decode_all(path: Path) -> list[np.ndarray]:
+    import av
+
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+def mad(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference in 0..255 units."""
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())

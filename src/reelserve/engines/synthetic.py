@@ -78,13 +78,15 @@ def _rng(request: EngineRequest) -> np.random.Generator:
 def _make_look(request: EngineRequest) -> _Look:
     rng = _rng(request)
     hue = float(rng.random())
-    palette = tuple(
+    c0, c1, c2 = (
         _hsv(hue + offset, float(rng.uniform(0.55, 0.95)), float(rng.uniform(0.35, 0.95)))
         for offset in (0.0, float(rng.uniform(0.25, 0.42)), float(rng.uniform(0.55, 0.75)))
     )
+    palette = (c0, c1, c2)
     waves = (
-        float(rng.uniform(0.6, 2.2)),
-        float(rng.uniform(0.5, 1.8)),
+        # At least one period per frame side bounds the canvas at 4 frames.
+        float(rng.uniform(1.0, 2.2)),
+        float(rng.uniform(1.0, 1.8)),
         float(rng.uniform(0.08, 0.35) * rng.choice([-1, 1])),
         float(rng.uniform(0.08, 0.35) * rng.choice([-1, 1])),
         float(rng.uniform(0, 2 * math.pi)),
@@ -97,11 +99,15 @@ def _make_look(request: EngineRequest) -> _Look:
         radius = max(2, round(short * float(rng.uniform(0.05, 0.11))))
         base = palette[(k + 1) % 3]
         tone = 255.0 if k % 2 == 0 else 0.0
-        colour = tuple(0.5 * c + 0.5 * tone for c in base)
+        colour: Colour = (
+            0.5 * base[0] + 0.5 * tone,
+            0.5 * base[1] + 0.5 * tone,
+            0.5 * base[2] + 0.5 * tone,
+        )
         shape = str(rng.choice(["disk", "ring", "square"]))
         sprites.append(
             _Sprite(
-                overlay=Overlay.from_alpha(_sprite_alpha(shape, radius) * 0.9, colour),  # type: ignore[arg-type]
+                overlay=Overlay.from_alpha(_sprite_alpha(shape, radius) * 0.9, colour),
                 phase_x=float(rng.uniform(0, 1)),
                 phase_y=float(rng.uniform(0, 1)),
                 freq_x=float(rng.uniform(0.08, 0.3)),
@@ -109,7 +115,7 @@ def _make_look(request: EngineRequest) -> _Look:
             )
         )
     drift = (float(rng.uniform(-1, 1)), float(rng.uniform(-1, 1)))
-    return _Look(palette, waves, motion, tuple(sprites), drift)  # type: ignore[arg-type]
+    return _Look(palette, waves, motion, tuple(sprites), drift)
 
 
 def _hsv(h: float, s: float, v: float) -> Colour:
@@ -121,13 +127,15 @@ def _sprite_alpha(shape: str, radius: int) -> npt.NDArray[np.float32]:
     coords = np.arange(2 * radius + 2, dtype=np.float32) - (radius + 0.5)
     dx, dy = np.abs(coords)[None, :], np.abs(coords)[:, None]
     # clip(r - distance + 0.5) gives a one-pixel antialiased edge.
+    alpha: npt.NDArray[np.float32]
     if shape == "square":
-        return np.clip(radius - np.maximum(dx, dy) + 0.5, 0, 1)
-    dist = np.sqrt(dx * dx + dy * dy)
-    disk = np.clip(radius - dist + 0.5, 0, 1)
-    if shape == "ring":
-        return disk - np.clip(0.55 * radius - dist + 0.5, 0, 1)
-    return disk
+        alpha = np.clip(radius - np.maximum(dx, dy) + 0.5, 0, 1)
+    else:
+        dist = np.sqrt(dx * dx + dy * dy)
+        alpha = np.clip(radius - dist + 0.5, 0, 1)
+        if shape == "ring":
+            alpha = alpha - np.clip(0.55 * radius - dist + 0.5, 0, 1)
+    return alpha.astype(np.float32)
 
 
 def _position(motion: str, sprite: _Sprite, t: float) -> tuple[float, float]:
@@ -150,43 +158,68 @@ def _triangle(x: float) -> float:
 
 
 class _Scene:
-    """The prompt's procedural scene: a moving two-axis colour wave plus sprites and text."""
+    """The prompt's procedural scene: a moving two-axis colour wave plus sprites and text.
+
+    The background is rows(y) + cols(x) with waves of whole-pixel periods, so
+    it is periodic and its motion is a scroll: it is rendered once onto a
+    canvas one period larger than the frame, and each frame copies a window.
+    """
 
     def __init__(self, request: EngineRequest, look: _Look) -> None:
         self.width, self.height = request.width, request.height
         self.look = look
         kx, ky, _, _, _, _ = look.waves
-        self._x = np.arange(self.width, dtype=np.float64) * (kx / self.width)
-        self._y = np.arange(self.height, dtype=np.float64) * (ky / self.height)
-        self._planes = np.empty((3, self.height, self.width), dtype=np.uint8)
+        self._period_x = max(2, round(self.width / kx))
+        self._period_y = max(2, round(self.height / ky))
+        self._canvas: Frame | None = None
         self.text = _prompt_overlay(request.prompt, self.width, self.height)
 
     def with_palette(self, palette: tuple[Colour, Colour, Colour]) -> _Scene:
         clone = object.__new__(_Scene)
         clone.__dict__.update(self.__dict__)
         clone.look = replace(self.look, palette=palette)
-        clone._planes = np.empty_like(self._planes)
+        clone._canvas = None
         return clone
 
-    def axes(self, t: float) -> tuple[FloatArray, FloatArray]:
-        """Per-channel column (3, W) and row (3, H) terms; the background is their sum."""
-        _, _, sx, sy, px, py = self.look.waves
-        u = 0.5 + 0.5 * np.sin(2 * math.pi * (self._x - sx * t) + px)
-        v = 0.5 + 0.5 * np.sin(2 * math.pi * (self._y - sy * t) + py)
+    def _offsets(self, t: float) -> tuple[int, int]:
+        _, _, sx, sy, _, _ = self.look.waves
+        return (
+            round(sx * t * self._period_x) % self._period_x,
+            round(sy * t * self._period_y) % self._period_y,
+        )
+
+    def _terms(self, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+        _, _, _, _, px, py = self.look.waves
+        u = 0.5 + 0.5 * np.sin(2 * math.pi * x / self._period_x + px)
+        v = 0.5 + 0.5 * np.sin(2 * math.pi * y / self._period_y + py)
         c0, c1, c2 = (np.asarray(c, dtype=np.float64)[:, None] for c in self.look.palette)
-        # Each term is at most 127.5, so the uint8 sum cannot overflow.
+        # Each term is at most 127.5, so their uint8 sum cannot overflow.
         cols = np.floor(0.5 * (c0 + (c1 - c0) * u[None, :]))
         rows = np.floor(0.5 * (c0 + (c2 - c0) * v[None, :]))
         return cols, rows
 
-    def background(self, t: float) -> Image.Image:
-        cols, rows = self.axes(t)
-        # Summing in planar layout keeps numpy's inner loop long (an interleaved
-        # (H, W, 3) broadcast is ~20x slower); PIL then interleaves in C.
-        np.add(
-            cols.astype(np.uint8)[:, None, :], rows.astype(np.uint8)[:, :, None], out=self._planes
+    def axes(self, t: float) -> tuple[FloatArray, FloatArray]:
+        """Per-channel column (3, W) and row (3, H) terms at time t; the background is their sum."""
+        dx, dy = self._offsets(t)
+        return self._terms(
+            np.arange(dx, dx + self.width, dtype=np.float64),
+            np.arange(dy, dy + self.height, dtype=np.float64),
         )
-        return Image.merge("RGB", [Image.fromarray(plane) for plane in self._planes])
+
+    def window(self, t: float) -> Frame:
+        """The background at time t: a read-only view into the canvas."""
+        if self._canvas is None:
+            cols, rows = self._terms(
+                np.arange(self.width + self._period_x, dtype=np.float64),
+                np.arange(self.height + self._period_y, dtype=np.float64),
+            )
+            planes = cols.astype(np.uint8)[:, None, :] + rows.astype(np.uint8)[:, :, None]
+            self._canvas = np.ascontiguousarray(planes.transpose(1, 2, 0))
+        dx, dy = self._offsets(t)
+        return self._canvas[dy : dy + self.height, dx : dx + self.width]
+
+    def background(self, t: float) -> Image.Image:
+        return Image.fromarray(np.ascontiguousarray(self.window(t)))
 
     def draw_sprites(self, frame: Frame, t: float, opacity: float = 1.0) -> None:
         for sprite in self.look.sprites:
@@ -201,7 +234,7 @@ class _Scene:
             overlay.blend_into(frame, x, y, opacity)
 
     def frame(self, t: float) -> Frame:
-        frame = np.array(self.background(t), dtype=np.uint8)
+        frame = self.window(t).copy()
         self.draw_sprites(frame, t)
         self.draw_text(frame)
         return frame
@@ -234,10 +267,13 @@ def _contrasting_palette(
         if abs(scene_mean[c] - image_mean[c]) < _MIN_CONTRAST:
             target = image_mean[c] + (_MIN_CONTRAST if image_mean[c] < 127.5 else -_MIN_CONTRAST)
             offsets[c] = target - scene_mean[c]
-    return tuple(  # type: ignore[return-value]
-        tuple(float(np.clip(colour[c] + offsets[c], 0, 255)) for c in range(3))
-        for colour in scene.look.palette
-    )
+
+    def shifted(colour: Colour) -> Colour:
+        r, g, b = (float(np.clip(colour[c] + offsets[c], 0, 255)) for c in range(3))
+        return (r, g, b)
+
+    c0, c1, c2 = scene.look.palette
+    return (shifted(c0), shifted(c1), shifted(c2))
 
 
 class SyntheticEngine(Engine):

@@ -111,10 +111,8 @@ def iter_frames(path: Path, *, max_frames: int | None = None) -> Iterator[Frame]
     container, stream = _open(path)
     stream.thread_type = "AUTO"
     try:
-        count = 0
-        for frame in container.decode(stream):
+        for count, frame in enumerate(container.decode(stream), start=1):
             yield frame.to_ndarray(format="rgb24")
-            count += 1
             if max_frames is not None and count >= max_frames:
                 return
     except av.FFmpegError as exc:

@@ -7,6 +7,7 @@ never sees a half-written file at the final path.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from fractions import Fraction
@@ -138,10 +139,9 @@ class Mp4Writer:
 
     def _discard(self) -> None:
         self._closed = True
-        try:
+        # The file is being thrown away, so a failure to finish it does not matter.
+        with contextlib.suppress(Exception):
             self._container.close()
-        except Exception:  # noqa: S110 - the file is being thrown away anyway
-            pass
         self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> Mp4Writer:

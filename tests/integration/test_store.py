@@ -1,0 +1,123 @@
+"""The store on a real SQLite file: migrations, the atomic claim, lease-checked outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from reelserve.store.store import Store
+from reelserve.store.tables import metadata
+from reelserve.tasks.models import Dialect, NewTask, Result, Status
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> Store:
+    s = Store(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    await s.open()
+    yield s  # type: ignore[misc]
+    await s.close()
+
+
+def new_task(engine: str = "synthetic", key: str = "k1") -> NewTask:
+    return NewTask(
+        id=str(uuid.uuid4()),
+        api_key_id=key,
+        dialect=Dialect.RUNWAY,
+        operation="text_to_video",
+        engine=engine,
+        params={"prompt": "p"},
+        request={"prompt": "p"},
+    )
+
+
+RESULT = Result("v", "media/t/v/video.mp4", "media/t/v/cover.png", 1280, 720, 120, 24)
+
+
+async def test_migrations_create_exactly_the_declared_schema(store: Store) -> None:
+    async with store.db.read() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        columns = await conn.run_sync(lambda c: {t: {col["name"] for col in inspect(c).get_columns(t)} for t in metadata.tables})
+    assert set(metadata.tables) <= tables
+    for name, table in metadata.tables.items():
+        assert columns[name] == {c.name for c in table.columns}, name
+
+
+async def test_opening_twice_is_harmless(store: Store) -> None:
+    await store.open()
+    assert await store.tasks.get("nothing") is None
+
+
+async def test_claim_takes_the_oldest_queued_task_first(store: Store) -> None:
+    first = await store.tasks.insert(new_task())
+    await store.tasks.insert(new_task())
+    claimed = await store.tasks.claim("w1", {"synthetic"}, 30)
+    assert claimed is not None and claimed.id == first.id
+    assert claimed.status is Status.RUNNING and claimed.attempts == 1 and claimed.lease_token
+
+
+async def test_claim_only_takes_tasks_for_the_workers_engines(store: Store) -> None:
+    await store.tasks.insert(new_task(engine="wan"))
+    assert await store.tasks.claim("w1", {"synthetic"}, 30) is None
+    assert (await store.tasks.claim("w2", {"wan"}, 30)) is not None
+
+
+async def test_concurrent_claims_never_hand_out_a_task_twice(store: Store) -> None:
+    ids = {(await store.tasks.insert(new_task())).id for _ in range(30)}
+
+    async def claimer(name: str) -> list[str]:
+        got = []
+        while (task := await store.tasks.claim(name, {"synthetic"}, 30)) is not None:
+            got.append(task.id)
+        return got
+
+    results = await asyncio.gather(*(claimer(f"w{i}") for i in range(6)))
+    claimed = [t for r in results for t in r]
+    assert sorted(claimed) == sorted(ids)
+
+
+async def test_a_stale_workers_late_result_is_rejected_by_the_lease_token(store: Store) -> None:
+    await store.tasks.insert(new_task())
+    stale = await store.tasks.claim("old", {"synthetic"}, 0.05)
+    assert stale is not None and stale.lease_token
+    await asyncio.sleep(0.1)
+    fresh = await store.tasks.claim("new", {"synthetic"}, 30)
+    assert fresh is not None and fresh.id == stale.id and fresh.attempts == 2
+    assert not await store.tasks.succeed(stale.id, stale.lease_token, RESULT)
+    assert not await store.tasks.heartbeat(stale.id, stale.lease_token, 30, 0.5)
+    assert await store.tasks.succeed(fresh.id, fresh.lease_token or "", RESULT)
+    done = await store.tasks.get(stale.id)
+    assert done is not None and done.status is Status.SUCCEEDED and done.result == RESULT
+    # Once the outcome is written, no token can change it.
+    assert not await store.tasks.fail(fresh.id, fresh.lease_token or "", 500, "late")
+
+
+async def test_a_live_lease_keeps_the_task_from_other_workers(store: Store) -> None:
+    await store.tasks.insert(new_task())
+    held = await store.tasks.claim("a", {"synthetic"}, 0.3)
+    assert held is not None
+    for _ in range(3):
+        await asyncio.sleep(0.15)
+        assert await store.tasks.heartbeat(held.id, held.lease_token or "", 0.3, 0.2)
+        assert await store.tasks.claim("b", {"synthetic"}, 30) is None
+    task = await store.tasks.get(held.id)
+    assert task is not None and task.progress == pytest.approx(0.2)
+
+
+async def test_release_puts_the_task_back_in_the_queue(store: Store) -> None:
+    await store.tasks.insert(new_task())
+    held = await store.tasks.claim("a", {"synthetic"}, 30)
+    assert held is not None
+    assert await store.tasks.release(held.id, held.lease_token or "")
+    again = await store.tasks.claim("b", {"synthetic"}, 30)
+    assert again is not None and again.id == held.id and again.attempts == 2
+
+
+async def test_queue_position_counts_the_tasks_ahead(store: Store) -> None:
+    tasks = [await store.tasks.insert(new_task()) for _ in range(3)]
+    assert [await store.tasks.queue_position(t) for t in tasks] == [1, 2, 3]
+    await store.tasks.claim("w", {"synthetic"}, 30)
+    assert await store.tasks.queue_position(tasks[2]) == 2
