@@ -25,7 +25,9 @@ ensure_venv() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "installing reelserve[$extras] into .venv (first run takes a minute)"
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".[$extras]"
+    local target="."
+    [ -n "$extras" ] && target=".[$extras]"
+    .venv/bin/python -m pip install --quiet -e "$target"
     echo "$want" > "$stamp"
   fi
 }

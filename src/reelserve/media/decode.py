@@ -19,8 +19,9 @@ from PIL import Image, ImageOps
 
 from reelserve.engines.base import Frame
 
-# Formats KIE accepts for imageUrl. MPO is how Pillow labels many camera JPEGs.
-_IMAGE_FORMATS = ("JPEG", "MPO", "PNG", "WEBP")
+# Formats KIE accepts for imageUrl. Pillow's JPEG opener also yields its MPO
+# variant (many camera JPEGs), which decodes as the primary picture.
+_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
 
 
 class VideoFormatError(Exception):

@@ -1,6 +1,6 @@
 """Writing frames to H.264 MP4 (PyAV/libx264) and covers to PNG.
 
-Files appear atomically: everything is written under a temporary name in the
+Missing parent directories are created. Files appear atomically: everything is written under a temporary name in the
 target's directory and renamed on success, so a reader (or the blob store)
 never sees a half-written file at the final path.
 """
@@ -64,6 +64,7 @@ class Mp4Writer:
         self._frames = 0
         self._closed = False
         self._tmp = _temp_path(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         # faststart rewrites the file at close so the moov atom precedes mdat:
         # browsers can start playing before the whole file has arrived.
         self._container: Any = av.open(
@@ -164,6 +165,7 @@ def write_png(path: Path, frame: Frame) -> None:
     if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
         raise ValueError(f"expected a uint8 (h, w, 3) frame, got {frame.dtype} {frame.shape}")
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_path(path)
     try:
         # compress_level 6 is Pillow's default balance; covers are written once per task.
