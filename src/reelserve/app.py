@@ -19,6 +19,7 @@ from reelserve.blobs.base import BlobStore
 from reelserve.blobs.local import LocalBlobStore
 from reelserve.blobs.signing import UrlSigner
 from reelserve.engines.registry import EngineRegistry
+from reelserve.janitor import Janitor
 from reelserve.settings import Settings
 from reelserve.store.store import Store
 from reelserve.tasks.service import TaskService
@@ -42,20 +43,25 @@ def create_app(
     blobs = blobs or LocalBlobStore(settings.data_dir / "blobs")
     signer = UrlSigner(settings.resolved_signing_secret(), settings.public_url)
     worker = Worker(settings, store, blobs, registry) if run_worker else None
+    janitor = Janitor(settings, store, blobs)
     service = TaskService(settings, store, blobs, on_submit=worker.wake if worker else lambda: None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await store.open()
-        worker_task = asyncio.create_task(worker.run()) if worker else None
+        loops = [asyncio.create_task(janitor.run(), name="janitor")]
+        if worker is not None:
+            loops.append(asyncio.create_task(worker.run(), name="worker"))
         try:
             yield
         finally:
-            if worker is not None and worker_task is not None:
+            if worker is not None:
                 worker.stop()
-                worker_task.cancel()
+            for loop in loops:
+                loop.cancel()
+            for loop in loops:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await worker_task
+                    await loop
             await store.close()
 
     app = FastAPI(
@@ -71,6 +77,7 @@ def create_app(
     app.state.links = MediaLinks(settings, signer)
     app.state.service = service
     app.state.worker = worker
+    app.state.janitor = janitor
     app.state.key_cache = {}
     app.add_middleware(
         CORSMiddleware,

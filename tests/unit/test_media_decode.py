@@ -139,7 +139,9 @@ GRADIENT = np.dstack(
     ("fmt", "params", "tolerance"),
     [("PNG", {}, 0), ("WEBP", {"lossless": True}, 0), ("JPEG", {"quality": 95}, 12)],
 )
-def test_png_jpeg_and_webp_decode_to_rgb(fmt: str, params: dict[str, object], tolerance: int) -> None:
+def test_png_jpeg_and_webp_decode_to_rgb(
+    fmt: str, params: dict[str, object], tolerance: int
+) -> None:
     frame = decode_image(encoded(Image.fromarray(GRADIENT), fmt, **params))
     assert frame.shape == (24, 32, 3)
     assert frame.dtype == np.uint8

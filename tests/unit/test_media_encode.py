@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -27,9 +26,9 @@ def moving_frames(count: int, width: int = W, height: int = H) -> list[np.ndarra
     return frames
 
 
-def encode(path: Path, frames: list[np.ndarray], **kwargs: int | str) -> None:
+def encode(path: Path, frames: list[np.ndarray], *, fps: int = 24, gop: int = 48) -> None:
     height, width = frames[0].shape[:2]
-    with Mp4Writer(path, width, height, **kwargs) as writer:  # type: ignore[arg-type]
+    with Mp4Writer(path, width, height, fps, gop=gop) as writer:
         for frame in frames:
             writer.write(frame)
 
@@ -52,7 +51,7 @@ def keyframe_gaps(path: Path) -> list[int]:
     """Lengths of the GOPs, in frames, from the packets' keyframe flags (presentation order)."""
     with av.open(str(path)) as container:
         packets = [p for p in container.demux(container.streams.video[0]) if p.size > 0]
-    flags = [p.is_keyframe for p in sorted(packets, key=lambda p: p.pts)]
+    flags = [p.is_keyframe for p in sorted(packets, key=lambda p: p.pts or 0)]
     starts = [i for i, key in enumerate(flags) if key]
     assert starts[0] == 0
     return [b - a for a, b in zip(starts, [*starts[1:], len(flags)], strict=True)]
@@ -151,14 +150,14 @@ def test_closing_without_frames_raises_and_leaves_nothing(tmp_path: Path) -> Non
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_stream_time_base_is_one_over_fps_in_frame_units(tmp_path: Path) -> None:
+def test_another_frame_rate_gives_a_video_of_frames_over_fps_seconds(tmp_path: Path) -> None:
     path = tmp_path / "out.mp4"
     encode(path, moving_frames(12), fps=12)
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         assert stream.average_rate == 12
+        assert stream.duration is not None and stream.time_base is not None
         assert float(stream.duration * stream.time_base) == pytest.approx(1.0)
-        assert stream.time_base == Fraction(1, 12) or stream.time_base.denominator % 12 == 0
 
 
 def test_png_cover_round_trips_exactly(tmp_path: Path) -> None:

@@ -32,14 +32,16 @@ async def serve_file(request: Request, key: str, expires: str = "", sig: str = "
         return _refuse(403, "Invalid or missing signature")
     if not sig or not signer.verify(key, expiry, sig):
         return _refuse(403, "Invalid or missing signature")
+    # Deleted media answers 410 even once the link has lapsed: it tells the
+    # client the content is gone for good, not that it needs a fresh link.
+    if not await blobs.exists(key):
+        return _refuse(410, "This media has expired and was deleted")
     if signer.expired(expiry):
         return _refuse(403, "This link has expired")
     media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
     if isinstance(blobs, LocalBlobStore):
-        path = blobs.path_for(key)
-        if not path.is_file():
-            return _refuse(410, "This media has expired and was deleted")
-        return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
+        headers = {"Cache-Control": "private, max-age=3600"}
+        return FileResponse(blobs.path_for(key), media_type=media_type, headers=headers)
     try:
         data = await blobs.get_bytes(key)
     except BlobNotFound:

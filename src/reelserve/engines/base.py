@@ -60,7 +60,7 @@ class EngineOutput:
 
     `num_frames`, `width`, `height` and `fps` describe what `frames` yields; when
     they differ from the request the server resizes and resamples (see
-    `media.resample`).
+    `media.frames.resample_indices`).
     """
 
     frames: Iterable[Frame]

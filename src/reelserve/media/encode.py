@@ -1,8 +1,9 @@
 """Writing frames to H.264 MP4 (PyAV/libx264) and covers to PNG.
 
-Missing parent directories are created. Files appear atomically: everything is written under a temporary name in the
+Files appear atomically: everything is written under a temporary name in the
 target's directory and renamed on success, so a reader (or the blob store)
-never sees a half-written file at the final path.
+never sees a half-written file at the final path. Missing parent directories
+are created.
 """
 
 from __future__ import annotations

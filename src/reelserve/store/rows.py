@@ -35,4 +35,5 @@ def task_from_row(row: RowMapping | dict[str, Any]) -> Task:
         fail_msg=row["fail_msg"] or "",
         result=Result.from_json(result) if result else None,
         media_expired_at=row["media_expired_at"],
+        worker_id=row["worker_id"],
     )

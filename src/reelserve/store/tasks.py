@@ -57,17 +57,22 @@ class TaskStore:
         return int(ahead or 0) + 1
 
     async def claim(
-        self, worker_id: str, engines: Collection[str], lease_s: float
+        self, worker_id: str, engines: Collection[str], lease_s: float, max_attempts: int = 3
     ) -> Task | None:
         """Take the oldest runnable task for one of `engines` in one atomic statement.
 
-        Runnable means queued, or running with an expired lease (its worker died).
-        The lease token returned with the task must accompany every later write.
+        Runnable means queued, or running with an expired lease (its worker died)
+        and attempts left. The lease token returned with the task must accompany
+        every later write.
         """
         now = time.time()
         runnable = or_(
             tasks.c.status == Status.QUEUED.value,
-            and_(tasks.c.status == Status.RUNNING.value, tasks.c.lease_expires_at < now),
+            and_(
+                tasks.c.status == Status.RUNNING.value,
+                tasks.c.lease_expires_at < now,
+                tasks.c.attempts < max_attempts,
+            ),
         )
         candidate = (
             select(tasks.c.seq)
@@ -144,6 +149,68 @@ class TaskStore:
             progress=0.0,
             updated_at=time.time(),
         )
+
+    async def fail_exhausted(self, max_attempts: int, fail_msg: str) -> int:
+        """Fail tasks whose last allowed attempt lost its lease; returns how many."""
+        now = time.time()
+        stmt = (
+            update(tasks)
+            .where(
+                tasks.c.status == Status.RUNNING.value,
+                tasks.c.lease_expires_at < now,
+                tasks.c.attempts >= max_attempts,
+            )
+            .values(
+                status=Status.FAILED.value,
+                fail_code=500,
+                fail_msg=fail_msg,
+                finished_at=now,
+                updated_at=now,
+                lease_token=None,
+                lease_expires_at=None,
+            )
+        )
+        async with self._db.write() as conn:
+            result = await conn.execute(stmt)
+        return int(result.rowcount or 0)
+
+    async def held_by(self, worker_prefix: str) -> list[Task]:
+        """Running tasks whose worker id starts with `worker_prefix` (e.g. `host:pid:`)."""
+        stmt = select(tasks).where(
+            tasks.c.status == Status.RUNNING.value, tasks.c.worker_id.startswith(worker_prefix)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [task_from_row(r) for r in rows]
+
+    async def media_due(self, finished_before: float, limit: int = 100) -> list[Task]:
+        """Finished tasks older than the retention cut-off whose media is not yet deleted."""
+        stmt = (
+            select(tasks)
+            .where(
+                tasks.c.finished_at < finished_before,
+                tasks.c.media_expired_at.is_(None),
+                tasks.c.status.in_(
+                    [Status.SUCCEEDED.value, Status.FAILED.value, Status.CANCELED.value]
+                ),
+            )
+            .order_by(tasks.c.finished_at)
+            .limit(limit)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [task_from_row(r) for r in rows]
+
+    async def mark_media_expired(self, task_ids: Collection[str]) -> None:
+        if not task_ids:
+            return
+        now = time.time()
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(tasks)
+                .where(tasks.c.id.in_(list(task_ids)), tasks.c.media_expired_at.is_(None))
+                .values(media_expired_at=now, updated_at=now)
+            )
 
     async def _update_leased(self, task_id: str, token: str, **values: object) -> bool:
         # The token check is what stops a worker whose lease expired from

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -103,7 +103,7 @@ class Task:
     fail_msg: str
     result: Result | None
     media_expired_at: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    worker_id: str | None = None
 
     @property
     def media_expired(self) -> bool:

@@ -8,8 +8,9 @@ import os
 import socket
 import tempfile
 import threading
+import time
 import uuid
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from pathlib import Path
 
 from reelserve.blobs.base import BlobStore
@@ -57,6 +58,7 @@ class Worker:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._wake = asyncio.Event()
         self._stopping = False
+        self._last_sweep = 0.0
 
     def wake(self) -> None:
         self._wake.set()
@@ -67,9 +69,13 @@ class Worker:
 
     async def run(self) -> None:
         log.info("worker %s serving engines %s", self.id, sorted(self.engines))
+        await self.requeue_orphans()
         while not self._stopping:
             try:
-                task = await self.store.tasks.claim(self.id, self.engines, self.settings.lease_s)
+                await self._sweep_exhausted()
+                task = await self.store.tasks.claim(
+                    self.id, self.engines, self.settings.lease_s, self.settings.max_attempts
+                )
             except Exception:
                 log.exception("claim failed; retrying")
                 task = None
@@ -77,10 +83,41 @@ class Worker:
                 await self.process(task)
                 continue
             self._wake.clear()
-            try:
+            with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.worker_poll_s)
-            except TimeoutError:
-                pass
+
+    async def requeue_orphans(self) -> int:
+        """Re-queue tasks that a dead process on this host left running.
+
+        Their leases would expire anyway; this just spares the wait after a
+        restart. A task counts as orphaned when the process that held it is
+        gone, or is this very pid (a restarted container often reuses it).
+        """
+        host = socket.gethostname()
+        count = 0
+        for task in await self.store.tasks.held_by(f"{host}:"):
+            pid_text = (task.worker_id or "").split(":")[1:2]
+            pid = int(pid_text[0]) if pid_text and pid_text[0].isdigit() else -1
+            if pid == os.getpid() or not _pid_alive(pid):
+                if task.lease_token and await self.store.tasks.release(task.id, task.lease_token):
+                    count += 1
+        if count:
+            log.warning("re-queued %d task(s) left running by a dead process", count)
+        return count
+
+    async def _sweep_exhausted(self) -> None:
+        now = time.monotonic()
+        if now - self._last_sweep < self.settings.lease_s / 3:
+            return
+        self._last_sweep = now
+        max_attempts = self.settings.max_attempts
+        failed = await self.store.tasks.fail_exhausted(
+            max_attempts,
+            f"{GENERATION_FAILED}: the task was interrupted on all {max_attempts} attempts "
+            "(its worker stopped responding)",
+        )
+        if failed:
+            log.warning("failed %d task(s) that ran out of attempts", failed)
 
     async def process(self, task: Task) -> None:
         assert task.lease_token is not None
@@ -99,7 +136,8 @@ class Worker:
         except Exception:
             log.exception("task %s attempt %d crashed", task.id, task.attempts)
             if task.attempts >= self.settings.max_attempts:
-                await self.store.tasks.fail(task.id, token, 500, GENERATION_FAILED)
+                msg = f"{GENERATION_FAILED}: the engine failed on all {task.attempts} attempts"
+                await self.store.tasks.fail(task.id, token, 500, msg)
             else:
                 await self.store.tasks.release(task.id, token)
         else:
@@ -145,6 +183,18 @@ class Worker:
             if not alive:
                 log.warning("task %s: lease lost", task_id)
                 return
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def configured_engines(settings: Settings) -> set[str]:

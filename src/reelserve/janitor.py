@@ -1,0 +1,48 @@
+"""Retention: deletes media past its retention period and marks the task expired.
+
+Blobs are deleted before the task is marked, so a crash in between only
+means the next sweep deletes nothing and marks it; a task never reports
+`expireFlag: 0` for media that is gone for good, nor 1 for media still served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from reelserve.blobs.base import BlobStore
+from reelserve.settings import Settings
+from reelserve.store.store import Store
+
+log = logging.getLogger("reelserve.janitor")
+
+
+class Janitor:
+    def __init__(self, settings: Settings, store: Store, blobs: BlobStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.blobs = blobs
+
+    async def sweep(self, now: float | None = None) -> int:
+        """One pass; returns how many tasks had their media deleted."""
+        cutoff = (now if now is not None else time.time()) - self.settings.media_retention_s()
+        total = 0
+        while True:
+            due = await self.store.tasks.media_due(cutoff)
+            if not due:
+                return total
+            for task in due:
+                await self.blobs.delete_prefix(f"media/{task.id}")
+                await self.blobs.delete_prefix(f"inputs/{task.id}")
+            await self.store.tasks.mark_media_expired([t.id for t in due])
+            total += len(due)
+            log.info("retention: deleted the media of %d task(s)", len(due))
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("retention sweep failed; will retry")
+            await asyncio.sleep(self.settings.janitor_interval_s)
