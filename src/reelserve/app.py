@@ -18,7 +18,7 @@ from reelserve.api.links import MediaLinks
 from reelserve.blobs.base import BlobStore
 from reelserve.blobs.local import LocalBlobStore
 from reelserve.blobs.signing import UrlSigner
-from reelserve.engines.registry import EngineRegistry
+from reelserve.engines.registry import EngineRegistry, registry_for
 from reelserve.janitor import Janitor
 from reelserve.settings import Settings
 from reelserve.store.store import Store
@@ -36,7 +36,7 @@ def create_app(
     blobs: BlobStore | None = None,
 ) -> FastAPI:
     """The ASGI app. Example: `uvicorn.run(create_app(Settings()))`."""
-    registry = registry or EngineRegistry()
+    registry = registry or registry_for(settings.engine_plugins)
     for name in configured_engines(settings):
         registry.check(name)
     store = Store(settings.resolved_database_url)

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     http_status: Literal["kie", "rest"] = "kie"
     engines: Annotated[dict[Capability, str], NoDecode] = Field(default_factory=dict)
+    engine_plugins: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    """Extra engines, `name=package.module:Factory,...`; the factory takes no arguments."""
     media_retention_days: float = 14
     upload_retention_hours: float = 72
     janitor_interval_s: float = 300
@@ -54,6 +56,20 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         return parse_engines(value)
+
+    @field_validator("engine_plugins", mode="before")
+    @classmethod
+    def _parse_plugins(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        out: dict[str, str] = {}
+        for part in value.split(","):
+            if part.strip():
+                name, sep, target = part.partition("=")
+                if not sep or ":" not in target:
+                    raise ValueError(f"engine plugin {part.strip()!r} must be name=module:attribute")
+                out[name.strip()] = target.strip()
+        return out
 
     @field_validator("callback_retry_delays", mode="before")
     @classmethod

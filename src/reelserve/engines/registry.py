@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
+from typing import cast
 
 from reelserve.engines.base import Capability, Engine
 from reelserve.engines.synthetic import SyntheticEngine
@@ -49,3 +51,23 @@ class EngineRegistry:
 
 def default_factories() -> dict[str, EngineFactory]:
     return {SyntheticEngine.name: SyntheticEngine}
+
+
+def load_plugin(target: str) -> EngineFactory:
+    """`package.module:attribute` -> the engine factory it names."""
+    module_name, _, attribute = target.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise UnknownEngine(f"cannot load engine plugin {target!r}: {exc}") from exc
+    if not callable(factory):
+        raise UnknownEngine(f"engine plugin {target!r} is not callable")
+    return cast(EngineFactory, factory)
+
+
+def registry_for(plugins: dict[str, str]) -> EngineRegistry:
+    """The built-in engines plus the configured plugins (`REELSERVE_ENGINE_PLUGINS`)."""
+    registry = EngineRegistry()
+    for name, target in plugins.items():
+        registry.register(name, load_plugin(target))
+    return registry

@@ -98,23 +98,29 @@ class Worker:
         for task in await self.store.tasks.held_by(f"{host}:"):
             pid_text = (task.worker_id or "").split(":")[1:2]
             pid = int(pid_text[0]) if pid_text and pid_text[0].isdigit() else -1
-            if pid == os.getpid() or not _pid_alive(pid):
-                if task.lease_token and await self.store.tasks.release(task.id, task.lease_token):
-                    count += 1
+            if task.lease_token is None or (pid != os.getpid() and _pid_alive(pid)):
+                continue
+            if task.attempts >= self.settings.max_attempts:
+                await self.store.tasks.fail(task.id, task.lease_token, 500, self._exhausted_msg())
+            elif await self.store.tasks.release(task.id, task.lease_token):
+                count += 1
         if count:
             log.warning("re-queued %d task(s) left running by a dead process", count)
         return count
+
+    def _exhausted_msg(self) -> str:
+        return (
+            f"{GENERATION_FAILED}: the task was interrupted on all "
+            f"{self.settings.max_attempts} attempts (its worker stopped responding)"
+        )
 
     async def _sweep_exhausted(self) -> None:
         now = time.monotonic()
         if now - self._last_sweep < self.settings.lease_s / 3:
             return
         self._last_sweep = now
-        max_attempts = self.settings.max_attempts
         failed = await self.store.tasks.fail_exhausted(
-            max_attempts,
-            f"{GENERATION_FAILED}: the task was interrupted on all {max_attempts} attempts "
-            "(its worker stopped responding)",
+            self.settings.max_attempts, self._exhausted_msg()
         )
         if failed:
             log.warning("failed %d task(s) that ran out of attempts", failed)

@@ -1,0 +1,40 @@
+"""Engines that misbehave on purpose, loaded by servers under test through
+REELSERVE_ENGINE_PLUGINS. Each run is appended to $REELSERVE_TEST_ENGINE_LOG."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from reelserve.engines.base import Capability, Engine, EngineOutput, EngineRequest, ProgressFn
+
+
+def _log(event: str, request: EngineRequest) -> None:
+    path = os.environ.get("REELSERVE_TEST_ENGINE_LOG")
+    if path:
+        with open(path, "a") as fh:
+            fh.write(f"{event} {os.getpid()} {request.prompt}\n")
+
+
+class DyingEngine(Engine):
+    """Kills its whole process part-way through, as an out-of-memory kill would."""
+
+    name = "dying"
+    capabilities = frozenset(Capability)
+
+    def run(self, request: EngineRequest, progress: ProgressFn) -> EngineOutput:
+        _log("run", request)
+        progress(0.3)
+        time.sleep(0.5)
+        os._exit(137)
+
+
+class RaisingEngine(Engine):
+    """Raises on every run, as a buggy engine would."""
+
+    name = "raising"
+    capabilities = frozenset(Capability)
+
+    def run(self, request: EngineRequest, progress: ProgressFn) -> EngineOutput:
+        _log("run", request)
+        raise RuntimeError("engine exploded")
