@@ -68,14 +68,27 @@ async def parse_body(request: Request, model: type[M]) -> M:
     else:
         try:
             data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
+            # ValueError covers bad JSON, bad UTF-8 and over-long integer literals.
             raise ValidationFailed("body", "must be a JSON object") from None
     if not isinstance(data, dict):
         raise ValidationFailed("body", "must be a JSON object")
+    for name, value in data.items():
+        _check_unicode(str(name), value)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise _first_problem(exc) from None
+
+
+def _check_unicode(field: str, value: Any) -> None:
+    """JSON escapes can smuggle lone surrogates, which nothing downstream can encode."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationFailed(field, "must be valid Unicode text") from None
+    except (ValueError, RecursionError):
+        raise ValidationFailed(field, "is nested too deeply") from None
 
 
 def _first_problem(exc: ValidationError) -> ValidationFailed:

@@ -31,8 +31,13 @@ def check_text(field: str, value: str, max_len: int) -> str:
 
 
 def check_http_url(field: str, value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+        _ = parts.port  # raises for a port out of range or not a number
+    except ValueError:
+        valid = False
+    if not valid or any(ch.isspace() for ch in value):
         raise ValidationFailed(field, "must be an http(s) URL")
     if len(value) > 4096:
         raise ValidationFailed(field, "must be at most 4096 characters")
