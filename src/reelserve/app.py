@@ -39,7 +39,7 @@ def create_app(
     registry = registry or registry_for(settings.engine_plugins)
     for name in configured_engines(settings):
         registry.check(name)
-    store = Store(settings.resolved_database_url)
+    store = Store(settings.resolved_database_url, settings.read_cache_s)
     blobs = blobs or LocalBlobStore(settings.data_dir / "blobs")
     signer = UrlSigner(settings.resolved_signing_secret(), settings.public_url)
     worker = Worker(settings, store, blobs, registry) if run_worker else None

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     source_max_bytes: int = 10 * 1024 * 1024
     source_fetch_timeout_s: float = 30
     x264_preset: str = "veryfast"
+    read_cache_s: float = 1.0
+    """How stale a task read may be when another process changed it (0 disables the cache)."""
 
     @field_validator("engines", mode="before")
     @classmethod

@@ -47,7 +47,9 @@ async def current_key(request: Request) -> ApiKey:
     return key
 
 
-def task_service(request: Request) -> TaskService:
+async def task_service(request: Request) -> TaskService:
+    # async on purpose: FastAPI runs plain-def dependencies in a thread pool,
+    # which costs more than everything else a poll does.
     service: TaskService = request.app.state.service
     return service
 

@@ -32,16 +32,16 @@ async def generate(request: Request, key: CurrentKey, service: Service) -> JSONR
     """Text-to-video, or image-to-video when `imageUrl` is given."""
     body = await parse_body(request, GenerateBody)
     req = body.to_request(request.app.state.settings.source_max_bytes)
-    task = await service.runway_generate(key, req)
-    return ok(request, {"taskId": task.id})
+    task_id = await service.runway_generate(key, req)
+    return ok(request, {"taskId": task_id})
 
 
 @router.post("/extend", openapi_extra=openapi_body(ExtendBody))
 async def extend(request: Request, key: CurrentKey, service: Service) -> JSONResponse:
     """Add 5 seconds to a successful task's video."""
     body = await parse_body(request, ExtendBody)
-    task = await service.runway_extend(key, body.to_request())
-    return ok(request, {"taskId": task.id})
+    task_id = await service.runway_extend(key, body.to_request())
+    return ok(request, {"taskId": task_id})
 
 
 @router.get("/record-detail")

@@ -1,43 +1,55 @@
-"""The database handle: one async engine, read and write transactions."""
+"""The database handle. Store code is written once, as plain functions of a
+SQLAlchemy `Connection`; the backend decides how they run:
+
+- PostgreSQL: on an asyncpg connection through `AsyncConnection.run_sync`, so
+  the I/O is natively asynchronous.
+- SQLite: see `store/sqlite.py` (writes on one writer thread, reads inline).
+
+`read(fn)` runs `fn` without a write transaction; `write(fn)` runs it in one
+transaction that commits when `fn` returns and rolls back if it raises.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
+from collections.abc import Callable
+from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from reelserve.store import sqlite
-from reelserve.store.sqlite import WRITE_OPTION
+from reelserve.store.sqlite import SqliteBackend
+
+T = TypeVar("T")
+Op = Callable[[Connection], T]
 
 
 class Database:
-    """Owns the engine. Use `read()` for queries and `write()` for anything that changes rows."""
-
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self._sqlite: SqliteBackend | None = None
+        self._async: AsyncEngine | None = None
         if self.is_sqlite:
-            path = url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=not self.is_sqlite)
-        if self.is_sqlite:
-            sqlite.configure(self.engine)
+            self._sqlite = SqliteBackend(url)
+        else:
+            self._async = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
-            yield conn
+    async def read(self, fn: Op[T]) -> T:
+        if self._sqlite is not None:
+            return self._sqlite.read(fn)
+        assert self._async is not None
+        async with self._async.connect() as conn:
+            return await conn.run_sync(fn)
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that commits on success and rolls back on error."""
-        async with self.engine.connect() as conn:
-            await conn.execution_options(**{WRITE_OPTION: True})
-            async with conn.begin():
-                yield conn
+    async def write(self, fn: Op[T]) -> T:
+        if self._sqlite is not None:
+            return await self._sqlite.write(fn)
+        assert self._async is not None
+        async with self._async.begin() as conn:
+            return await conn.run_sync(fn)
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        if self._sqlite is not None:
+            self._sqlite.close()
+        if self._async is not None:
+            await self._async.dispose()

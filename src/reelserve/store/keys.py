@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from reelserve.store.db import Database
@@ -30,8 +32,7 @@ class DuplicateKeyName(Exception):
     """An API key with this name already exists"""
 
 
-def _key_from_row(row: object) -> ApiKey:
-    m = row._mapping  # type: ignore[attr-defined]
+def _key_from_row(m: Any) -> ApiKey:
     return ApiKey(
         id=m["id"],
         name=m["name"],
@@ -46,35 +47,35 @@ class KeyStore:
         self._db = db
 
     async def create(self, name: str, key_hash: str, key_prefix: str) -> ApiKey:
-        values = {
-            "id": uuid.uuid4().hex,
-            "name": name,
-            "key_hash": key_hash,
-            "key_prefix": key_prefix,
-            "created_at": time.time(),
-        }
+        key = ApiKey(uuid.uuid4().hex, name, key_prefix, time.time(), None)
+        stmt = api_keys.insert().values(
+            id=key.id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=key.created_at
+        )
         try:
-            async with self._db.write() as conn:
-                await conn.execute(api_keys.insert().values(**values))
+            await self._db.write(lambda conn: conn.execute(stmt))
         except IntegrityError:
             raise DuplicateKeyName(name) from None
-        return ApiKey(values["id"], name, key_prefix, float(values["created_at"]), None)  # type: ignore[arg-type]
+        return key
 
     async def by_hash(self, key_hash: str) -> ApiKey | None:
-        async with self._db.read() as conn:
-            row = (await conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash))).first()
-        return _key_from_row(row) if row else None
+        def op(conn: Connection) -> ApiKey | None:
+            stmt = select(api_keys).where(api_keys.c.key_hash == key_hash)
+            row = conn.execute(stmt).mappings().first()
+            return _key_from_row(row) if row else None
+
+        return await self._db.read(op)
 
     async def list(self) -> list[ApiKey]:
-        async with self._db.read() as conn:
-            rows = (await conn.execute(select(api_keys).order_by(api_keys.c.created_at))).all()
-        return [_key_from_row(r) for r in rows]
+        def op(conn: Connection) -> list[ApiKey]:
+            rows = conn.execute(select(api_keys).order_by(api_keys.c.created_at)).mappings().all()
+            return [_key_from_row(r) for r in rows]
+
+        return await self._db.read(op)
 
     async def revoke(self, name: str) -> bool:
-        async with self._db.write() as conn:
-            result = await conn.execute(
-                update(api_keys)
-                .where(api_keys.c.name == name, api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=time.time())
-            )
-        return bool(result.rowcount)
+        stmt = (
+            update(api_keys)
+            .where(api_keys.c.name == name, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=time.time())
+        )
+        return await self._db.write(lambda conn: bool(conn.execute(stmt).rowcount))

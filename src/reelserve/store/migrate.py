@@ -22,5 +22,4 @@ def _upgrade(connection: Connection) -> None:
 
 async def migrate(db: Database) -> None:
     """Bring the schema to the newest revision; safe to call on every start."""
-    async with db.write() as conn:
-        await conn.run_sync(_upgrade)
+    await db.write(_upgrade)

@@ -9,9 +9,9 @@ from reelserve.store.tasks import TaskStore
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, read_cache_s: float = 1.0) -> None:
         self.db = Database(url)
-        self.tasks = TaskStore(self.db)
+        self.tasks = TaskStore(self.db, read_cache_s)
         self.keys = KeyStore(self.db)
 
     async def open(self) -> None:

@@ -5,20 +5,39 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement
 
+from reelserve.store.batch import InsertBatcher
+from reelserve.store.cache import TtlCache
 from reelserve.store.db import Database
 from reelserve.store.rows import task_from_row
 from reelserve.store.tables import tasks
 from reelserve.tasks.models import NewTask, Result, Status, Task
 
+_FINISHED = [Status.SUCCEEDED.value, Status.FAILED.value, Status.CANCELED.value]
+
+# Hot statements are built once: constructing a statement costs more than running it.
+_INSERT = tasks.insert()
+_GET = select(tasks).where(tasks.c.id == bindparam("id"))
+_AHEAD = (
+    select(func.count())
+    .select_from(tasks)
+    .where(tasks.c.status == Status.QUEUED.value, tasks.c.seq < bindparam("seq"))
+)
+
 
 class TaskStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cache_s: float = 1.0) -> None:
         self._db = db
+        self._tasks: TtlCache[Task] = TtlCache(cache_s)
+        self._positions: TtlCache[int] = TtlCache(cache_s)
+        self._inserts = InsertBatcher(self._insert_rows)
 
-    async def insert(self, new: NewTask) -> Task:
+    async def insert(self, new: NewTask) -> None:
         now = time.time()
         values = {
             "id": new.id,
@@ -37,24 +56,34 @@ class TaskStore:
             "attempts": 0,
             "fail_msg": "",
         }
-        async with self._db.write() as conn:
-            row = (await conn.execute(tasks.insert().values(**values).returning(tasks))).mappings().one()
-        return task_from_row(row)
 
-    async def get(self, task_id: str) -> Task | None:
-        async with self._db.read() as conn:
-            row = (await conn.execute(select(tasks).where(tasks.c.id == task_id))).mappings().first()
-        return task_from_row(row) if row else None
+        await self._inserts.insert(values)
+
+    async def _insert_rows(self, rows: list[dict[str, Any]]) -> None:
+        await self._db.write(lambda conn: conn.execute(_INSERT, rows))
+
+    async def get(self, task_id: str, *, fresh: bool = False) -> Task | None:
+        """The task, possibly from the read cache unless `fresh` (see store/cache.py)."""
+        if not fresh and (cached := self._tasks.get(task_id)) is not None:
+            return cached
+
+        def op(conn: Connection) -> Task | None:
+            row = conn.execute(_GET, {"id": task_id}).mappings().first()
+            return task_from_row(row) if row else None
+
+        task = await self._db.read(op)
+        if task is not None:
+            self._tasks.put(task_id, task)
+        return task
 
     async def queue_position(self, task: Task) -> int:
         """1 for the next task to be claimed, 2 for the one after it, and so on."""
-        async with self._db.read() as conn:
-            ahead = await conn.scalar(
-                select(func.count())
-                .select_from(tasks)
-                .where(tasks.c.status == Status.QUEUED.value, tasks.c.seq < task.seq)
-            )
-        return int(ahead or 0) + 1
+        if (cached := self._positions.get(task.id)) is not None:
+            return cached
+        ahead = await self._db.read(lambda conn: conn.scalar(_AHEAD, {"seq": task.seq}))
+        position = int(ahead or 0) + 1
+        self._positions.put(task.id, position)
+        return position
 
     async def claim(
         self, worker_id: str, engines: Collection[str], lease_s: float, max_attempts: int = 3
@@ -82,13 +111,12 @@ class TaskStore:
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
-        token = secrets.token_hex(16)
         stmt = (
             update(tasks)
             .where(tasks.c.seq == candidate, runnable)
             .values(
                 status=Status.RUNNING.value,
-                lease_token=token,
+                lease_token=secrets.token_hex(16),
                 lease_expires_at=now + lease_s,
                 worker_id=worker_id,
                 attempts=tasks.c.attempts + 1,
@@ -98,9 +126,15 @@ class TaskStore:
             )
             .returning(tasks)
         )
-        async with self._db.write() as conn:
-            row = (await conn.execute(stmt)).mappings().first()
-        return task_from_row(row) if row else None
+
+        def op(conn: Connection) -> Task | None:
+            row = conn.execute(stmt).mappings().first()
+            return task_from_row(row) if row else None
+
+        task = await self._db.write(op)
+        if task is not None:
+            self._tasks.drop([task.id])
+        return task
 
     async def heartbeat(self, task_id: str, token: str, lease_s: float, progress: float) -> bool:
         """Extend the lease and record progress; False when the lease was lost."""
@@ -170,49 +204,47 @@ class TaskStore:
                 lease_expires_at=None,
             )
         )
-        async with self._db.write() as conn:
-            result = await conn.execute(stmt)
-        return int(result.rowcount or 0)
+        count = await self._db.write(lambda conn: int(conn.execute(stmt).rowcount or 0))
+        if count:
+            self._tasks.clear()
+        return count
 
     async def held_by(self, worker_prefix: str) -> list[Task]:
-        """Running tasks whose worker id starts with `worker_prefix` (e.g. `host:pid:`)."""
-        stmt = select(tasks).where(
+        """Running tasks whose worker id starts with `worker_prefix` (e.g. `host:`)."""
+        return await self._select(
             tasks.c.status == Status.RUNNING.value, tasks.c.worker_id.startswith(worker_prefix)
         )
-        async with self._db.read() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
-        return [task_from_row(r) for r in rows]
 
     async def media_due(self, finished_before: float, limit: int = 100) -> list[Task]:
         """Finished tasks older than the retention cut-off whose media is not yet deleted."""
-        stmt = (
-            select(tasks)
-            .where(
-                tasks.c.finished_at < finished_before,
-                tasks.c.media_expired_at.is_(None),
-                tasks.c.status.in_(
-                    [Status.SUCCEEDED.value, Status.FAILED.value, Status.CANCELED.value]
-                ),
-            )
-            .order_by(tasks.c.finished_at)
-            .limit(limit)
+        return await self._select(
+            tasks.c.finished_at < finished_before,
+            tasks.c.media_expired_at.is_(None),
+            tasks.c.status.in_(_FINISHED),
+            limit=limit,
         )
-        async with self._db.read() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
-        return [task_from_row(r) for r in rows]
 
     async def mark_media_expired(self, task_ids: Collection[str]) -> None:
         if not task_ids:
             return
         now = time.time()
-        async with self._db.write() as conn:
-            await conn.execute(
-                update(tasks)
-                .where(tasks.c.id.in_(list(task_ids)), tasks.c.media_expired_at.is_(None))
-                .values(media_expired_at=now, updated_at=now)
-            )
+        stmt = (
+            update(tasks)
+            .where(tasks.c.id.in_(list(task_ids)), tasks.c.media_expired_at.is_(None))
+            .values(media_expired_at=now, updated_at=now)
+        )
+        await self._db.write(lambda conn: conn.execute(stmt))
+        self._tasks.drop(task_ids)
 
-    async def _update_leased(self, task_id: str, token: str, **values: object) -> bool:
+    async def _select(self, *where: ColumnElement[bool], limit: int | None = None) -> list[Task]:
+        stmt = select(tasks).where(*where).order_by(tasks.c.seq).limit(limit)
+
+        def op(conn: Connection) -> list[Task]:
+            return [task_from_row(r) for r in conn.execute(stmt).mappings().all()]
+
+        return await self._db.read(op)
+
+    async def _update_leased(self, task_id: str, token: str, **values: Any) -> bool:
         # The token check is what stops a worker whose lease expired from
         # overwriting the outcome of the attempt that replaced it.
         stmt = (
@@ -224,6 +256,6 @@ class TaskStore:
             )
             .values(**values)
         )
-        async with self._db.write() as conn:
-            result = await conn.execute(stmt)
-        return bool(result.rowcount)
+        changed = await self._db.write(lambda conn: bool(conn.execute(stmt).rowcount))
+        self._tasks.drop([task_id])
+        return changed

@@ -43,7 +43,7 @@ class TaskService:
     async def queue_position(self, task: Task) -> int:
         return await self._store.tasks.queue_position(task)
 
-    async def runway_generate(self, key: ApiKey, req: GenerateRequest) -> Task:
+    async def runway_generate(self, key: ApiKey, req: GenerateRequest) -> str:
         operation = Capability.IMAGE_TO_VIDEO if req.image is not None else Capability.TEXT_TO_VIDEO
         engine = self._admit(operation, Dialect.RUNWAY)
         task_id = str(uuid.uuid4())
@@ -80,7 +80,7 @@ class TaskService:
             )
         )
 
-    async def runway_extend(self, key: ApiKey, req: ExtendRequest) -> Task:
+    async def runway_extend(self, key: ApiKey, req: ExtendRequest) -> str:
         engine = self._admit(Capability.EXTEND, Dialect.RUNWAY)
         parent = await self.get(key, req.task_id, (Dialect.RUNWAY,))
         if parent.status is not Status.SUCCEEDED or parent.result is None:
@@ -127,7 +127,8 @@ class TaskService:
             raise FeatureDisabled(f"no engine serves {operation.value} on this server")
         return engine
 
-    async def _submit(self, new: NewTask) -> Task:
-        task = await self._store.tasks.insert(new)
+    async def _submit(self, new: NewTask) -> str:
+        """Insert the task as queued and wake the worker; returns the task id."""
+        await self._store.tasks.insert(new)
         self._on_submit()
-        return task
+        return new.id
