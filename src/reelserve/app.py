@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from reelserve import __version__
 from reelserve.api import files, runway
+from reelserve.api.cors import Cors
 from reelserve.api.envelope import install_error_handlers
 from reelserve.api.links import MediaLinks
 from reelserve.blobs.base import BlobStore
@@ -80,7 +80,7 @@ def create_app(
     app.state.janitor = janitor
     app.state.key_cache = {}
     app.add_middleware(
-        CORSMiddleware,
+        Cors,
         allow_origins=list(settings.cors_origins),
         allow_methods=["*"],
         allow_headers=["*"],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+
+import orjson
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -67,18 +69,31 @@ async def parse_body(request: Request, model: type[M]) -> M:
         data: Any = {}
     else:
         try:
-            data = json.loads(raw)
-        except (ValueError, RecursionError):
-            # ValueError covers bad JSON, bad UTF-8 and over-long integer literals.
-            raise ValidationFailed("body", "must be a JSON object") from None
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            # orjson is strict (lone surrogates, NaN, huge integers, deep nesting);
+            # the standard parser decides those, so what it accepts still gets
+            # the field-naming checks below.
+            data = _stdlib_json(raw)
     if not isinstance(data, dict):
         raise ValidationFailed("body", "must be a JSON object")
-    for name, value in data.items():
-        _check_unicode(str(name), value)
+    # Lone surrogates can only arrive as \uXXXX escapes (raw bytes were decoded
+    # as UTF-8 already), so bodies without a backslash-u need no further check.
+    if b"\\u" in raw:
+        for name, value in data.items():
+            _check_unicode(str(name), value)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise _first_problem(exc) from None
+
+
+def _stdlib_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        # ValueError covers bad JSON, bad UTF-8 and over-long integer literals.
+        raise ValidationFailed("body", "must be a JSON object") from None
 
 
 def _check_unicode(field: str, value: Any) -> None:

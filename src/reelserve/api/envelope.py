@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -20,6 +21,13 @@ _HTTP_MESSAGES = {
 }
 
 
+class FastJSONResponse(JSONResponse):
+    """JSONResponse rendered with orjson (several times faster on every answer)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
 def envelope(code: int, msg: str, data: Any = None) -> dict[str, Any]:
     return {"code": code, "msg": msg, "message": msg, "data": data}
 
@@ -33,7 +41,9 @@ def answer(
 ) -> JSONResponse:
     """An envelope with HTTP 200 (KIE's way) or HTTP status = code (`http_status = rest`)."""
     rest = request.app.state.settings.http_status == "rest"
-    return JSONResponse(envelope(code, msg, data), status_code=code if rest else 200, headers=headers)
+    return FastJSONResponse(
+        envelope(code, msg, data), status_code=code if rest else 200, headers=headers
+    )
 
 
 def ok(request: Request, data: Any, msg: str = "success") -> JSONResponse:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+
+# time.gmtime + strftime: a third of the cost of datetime, on every poll.
 
 
 def runway_time(ts: float) -> str:
     """`YYYY-MM-DD HH:mm:ss`, as Runway-family answers spell times."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts))
 
 
 def iso_time(ts: float) -> str:
     """ISO 8601 with a Z, e.g. `2023-08-15T14:30:45Z`."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
