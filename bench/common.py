@@ -49,8 +49,9 @@ def reelserve_env(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
 
 def create_key(data_dir: Path) -> str:
     sys.path.insert(0, str(REPO))
-    from reelserve.settings import Settings
     from tests.support import _create_keys
+
+    from reelserve.settings import Settings
 
     return asyncio.run(_create_keys(Settings(data_dir=data_dir), ["bench"]))["bench"]
 
@@ -71,8 +72,17 @@ def start_reelserve(data_dir: Path, *args: str, **env: str) -> tuple[subprocess.
 def start_bare() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -106,8 +116,16 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, *, method: str = "GET", body: str = "", headers: dict[str, str] | None = None,
-        connections: int = 50, duration_s: int = 10, threads: int = 1) -> WrkResult:
+def wrk(
+    url: str,
+    *,
+    method: str = "GET",
+    body: str = "",
+    headers: dict[str, str] | None = None,
+    connections: int = 50,
+    duration_s: int = 10,
+    threads: int = 1,
+) -> WrkResult:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     lines = [f'wrk.method = "{method}"']
@@ -120,8 +138,19 @@ def wrk(url: str, *, method: str = "GET", body: str = "", headers: dict[str, str
         script = fh.name
     try:
         out = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--latency", "-s", script, url],
-            capture_output=True, text=True, check=True,
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{duration_s}s",
+                "--latency",
+                "-s",
+                script,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     finally:
         os.unlink(script)

@@ -38,3 +38,26 @@ class RaisingEngine(Engine):
     def run(self, request: EngineRequest, progress: ProgressFn) -> EngineOutput:
         _log("run", request)
         raise RuntimeError("engine exploded")
+
+
+class SlowSyntheticEngine(Engine):
+    """The synthetic engine, slowed to 25 ms a frame so a test can catch it mid-run."""
+
+    name = "slow"
+    capabilities = frozenset(Capability)
+
+    def __init__(self) -> None:
+        from reelserve.engines.synthetic import SyntheticEngine
+
+        self._inner = SyntheticEngine()
+
+    def run(self, request: EngineRequest, progress: ProgressFn) -> EngineOutput:
+        _log("run", request)
+        out = self._inner.run(request, progress)
+
+        def frames():  # type: ignore[no-untyped-def]
+            for frame in out.frames:
+                time.sleep(0.025)
+                yield frame
+
+        return EngineOutput(frames(), out.num_frames, out.width, out.height, out.fps)

@@ -111,7 +111,9 @@ def run_server(
         sock.close()
 
 
-def png_bytes(width: int, height: int, color: tuple[int, int, int] | None = None, fmt: str = "PNG") -> bytes:
+def png_bytes(
+    width: int, height: int, color: tuple[int, int, int] | None = None, fmt: str = "PNG"
+) -> bytes:
     """An image with structure (gradient and a square) unless a flat colour is asked for."""
     if color is not None:
         arr = np.zeros((height, width, 3), np.uint8) + np.array(color, np.uint8)
@@ -151,7 +153,9 @@ class StaticHttpServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
 
-    def add(self, path: str, body: bytes, ctype: str = "application/octet-stream", status: int = 200) -> str:
+    def add(
+        self, path: str, body: bytes, ctype: str = "application/octet-stream", status: int = 200
+    ) -> str:
         self.routes[path] = (status, ctype, body)
         return self.base_url + path
 

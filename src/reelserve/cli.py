@@ -13,7 +13,9 @@ from reelserve.settings import Settings
 from reelserve.store.keys import DuplicateKeyName
 from reelserve.store.store import Store
 
-app = typer.Typer(help="reelserve: self-hosted video generation speaking KIE.AI's API.", no_args_is_help=True)
+app = typer.Typer(
+    help="reelserve: self-hosted video generation speaking KIE.AI's API.", no_args_is_help=True
+)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -30,7 +32,9 @@ def serve(
     from reelserve.app import create_app
 
     settings = Settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     application = create_app(settings, run_worker=not no_worker)
     uvicorn.run(
         application,
@@ -48,7 +52,9 @@ async def _with_store(settings: Settings) -> Store:
 
 
 @keys_app.command("create")
-def keys_create(name: Annotated[str, typer.Option("--name", help="a unique name for the key")]) -> None:
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="a unique name for the key")],
+) -> None:
     """Create an API key; the key is printed alone on the last line."""
 
     async def run() -> str:
@@ -117,7 +123,9 @@ def keys_revoke(name: str) -> None:
 
 @app.command()
 def quickstart(
-    keep_serving: Annotated[bool, typer.Option("--keep-serving", help="leave the server running")] = False,
+    keep_serving: Annotated[
+        bool, typer.Option("--keep-serving", help="leave the server running")
+    ] = False,
     out: Annotated[str, typer.Option(help="where to save the demo videos")] = "quickstart-output",
 ) -> None:
     """Start a server on embedded defaults, run a demo end to end, print what it made."""

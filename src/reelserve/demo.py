@@ -83,7 +83,10 @@ def run_quickstart(*, keep_serving: bool, out_dir: str) -> int:
     _say(f"data directory: {data_dir}")
     created = subprocess.run(
         [*cmd, "keys", "create", "--name", f"quickstart-{int(time.time())}"],
-        env=env, check=True, capture_output=True, text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     api_key = created.stdout.strip().splitlines()[-1]
     log_path = data_dir / "quickstart-server.log"
@@ -91,7 +94,9 @@ def run_quickstart(*, keep_serving: bool, out_dir: str) -> int:
     server = subprocess.Popen([*cmd, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     _say(f"server starting on {base} (log: {log_path})")
     try:
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as client:
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
+        ) as client:
             _wait_healthy(client, server)
             made = _demo(client, Path(out_dir).resolve())
         _say("")
@@ -106,7 +111,8 @@ def run_quickstart(*, keep_serving: bool, out_dir: str) -> int:
             _say(f"Server left running on {base} (pid {server.pid}); API key: {api_key}")
             _say(f'  curl -s {base}/api/v1/runway/generate -H "Authorization: Bearer {api_key}" \\')
             _say('    -H "Content-Type: application/json" \\')
-            _say("    -d '{\"prompt\":\"a lighthouse at dawn\",\"duration\":5,\"quality\":\"720p\",\"aspectRatio\":\"16:9\"}'")
+            body = '{"prompt":"a lighthouse","duration":5,"quality":"720p","aspectRatio":"16:9"}'
+            _say(f"    -d '{body}'")
             _say(f"  API docs: {base}/docs   stop it with: kill {server.pid}")
             server = None  # type: ignore[assignment]
         return 0
@@ -145,21 +151,42 @@ def _submit(client: httpx.Client, path: str, body: dict[str, Any]) -> str:
 def _demo(client: httpx.Client, out: Path) -> list[tuple[str, Path, Any]]:
     out.mkdir(parents=True, exist_ok=True)
     _say("1. text-to-video and image-to-video, submitted together")
-    t2v = _submit(client, "/api/v1/runway/generate", {
-        "prompt": "A paper boat drifting across a calm lake at sunrise",
-        "duration": 5, "quality": "720p", "aspectRatio": "16:9", "waterMark": "reelserve",
-    })
-    i2v = _submit(client, "/api/v1/runway/generate", {
-        "prompt": "The sun sets slowly over the hills",
-        "duration": 5, "quality": "720p", "imageUrl": _demo_image(),
-    })
+    t2v = _submit(
+        client,
+        "/api/v1/runway/generate",
+        {
+            "prompt": "A paper boat drifting across a calm lake at sunrise",
+            "duration": 5,
+            "quality": "720p",
+            "aspectRatio": "16:9",
+            "waterMark": "reelserve",
+        },
+    )
+    i2v = _submit(
+        client,
+        "/api/v1/runway/generate",
+        {
+            "prompt": "The sun sets slowly over the hills",
+            "duration": 5,
+            "quality": "720p",
+            "imageUrl": _demo_image(),
+        },
+    )
     _say(f"  text-to-video task {t2v}\n  image-to-video task {i2v}")
-    results = {"text-to-video": _wait(client, t2v, "text-to-video"),
-               "image-to-video": _wait(client, i2v, "image-to-video")}
+    results = {
+        "text-to-video": _wait(client, t2v, "text-to-video"),
+        "image-to-video": _wait(client, i2v, "image-to-video"),
+    }
     _say("2. extend the text-to-video by 5 seconds")
-    ext = _submit(client, "/api/v1/runway/extend", {
-        "taskId": t2v, "prompt": "The boat reaches the shore", "quality": "720p",
-    })
+    ext = _submit(
+        client,
+        "/api/v1/runway/extend",
+        {
+            "taskId": t2v,
+            "prompt": "The boat reaches the shore",
+            "quality": "720p",
+        },
+    )
     _say(f"  extension task {ext} (parent {t2v})")
     results["extension"] = _wait(client, ext, "extension")
     made = []

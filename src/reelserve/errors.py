@@ -10,7 +10,9 @@ class ReelserveError(Exception):
 
     code: ClassVar[int] = 500
 
-    def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str | None = None, *, headers: dict[str, str] | None = None
+    ) -> None:
         self.message = message or (self.__class__.__doc__ or "").strip()
         self.headers = headers or {}
         super().__init__(self.message)

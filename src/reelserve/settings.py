@@ -69,7 +69,9 @@ class Settings(BaseSettings):
             if part.strip():
                 name, sep, target = part.partition("=")
                 if not sep or ":" not in target:
-                    raise ValueError(f"engine plugin {part.strip()!r} must be name=module:attribute")
+                    raise ValueError(
+                        f"engine plugin {part.strip()!r} must be name=module:attribute"
+                    )
                 out[name.strip()] = target.strip()
         return out
 
@@ -135,6 +137,8 @@ def parse_engines(value: str) -> dict[Capability, str]:
             capability = Capability(op.strip())
         except ValueError:
             allowed = ", ".join(c.value for c in Capability)
-            raise ValueError(f"unknown operation {op.strip()!r} in engines (allowed: {allowed})") from None
+            raise ValueError(
+                f"unknown operation {op.strip()!r} in engines (allowed: {allowed})"
+            ) from None
         out[capability] = name.strip()
     return out

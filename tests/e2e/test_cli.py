@@ -19,7 +19,9 @@ CLI = [sys.executable, "-m", "reelserve"]
 
 
 def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, check=check, timeout=120)
+    return subprocess.run(
+        [*CLI, *args], env=env, capture_output=True, text=True, check=check, timeout=120
+    )
 
 
 @pytest.fixture
@@ -58,14 +60,24 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_answers_generate_and_a_revoked_key_is_refused(env: dict[str, str], tmp_path: Path) -> None:
+def test_serve_answers_generate_and_a_revoked_key_is_refused(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     key = run(env, "keys", "create", "--name", "served").stdout.strip().splitlines()[-1]
     port = _free_port()
-    env = {**env, "REELSERVE_PUBLIC_URL": f"http://127.0.0.1:{port}", "REELSERVE_X264_PRESET": "ultrafast"}
+    env = {
+        **env,
+        "REELSERVE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "REELSERVE_X264_PRESET": "ultrafast",
+    }
     log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": key}, timeout=30)
+        client = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": key}, timeout=30
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -73,7 +85,9 @@ def test_serve_answers_generate_and_a_revoked_key_is_refused(env: dict[str, str]
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline and server.poll() is None, (tmp_path / "server.log").read_text()
+            assert time.monotonic() < deadline and server.poll() is None, (
+                tmp_path / "server.log"
+            ).read_text()
             time.sleep(0.2)
         answer = client.post(
             "/api/v1/runway/generate",
@@ -84,7 +98,9 @@ def test_serve_answers_generate_and_a_revoked_key_is_refused(env: dict[str, str]
         assert client.get("/docs").status_code == 200
         run(env, "keys", "revoke", "served")
         time.sleep(2.1)  # the server reuses a key lookup for 2 s
-        refused = client.get("/api/v1/runway/record-detail", params={"taskId": answer["data"]["taskId"]}).json()
+        refused = client.get(
+            "/api/v1/runway/record-detail", params={"taskId": answer["data"]["taskId"]}
+        ).json()
         assert refused["code"] == 401
         client.close()
     finally:
@@ -98,11 +114,15 @@ def test_serve_without_worker_leaves_tasks_queued(env: dict[str, str], tmp_path:
     key = run(env, "keys", "create", "--name", "noworker").stdout.strip().splitlines()[-1]
     port = _free_port()
     server = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), "--no-worker"], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [*CLI, "serve", "--port", str(port), "--no-worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"})
+        client = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}
+        )
         deadline = time.monotonic() + 60
         while True:
             try:

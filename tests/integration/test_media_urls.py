@@ -28,14 +28,18 @@ def _parts(url: str) -> tuple[str, dict[str, str]]:
     return split.path, {k: v[0] for k, v in parse_qs(split.query).items()}
 
 
-def test_signed_url_serves_the_video_without_an_api_key(server: RunningServer, finished: dict[str, Any]) -> None:
+def test_signed_url_serves_the_video_without_an_api_key(
+    server: RunningServer, finished: dict[str, Any]
+) -> None:
     response = server.client(None).get(finished["videoInfo"]["videoUrl"])
     assert response.status_code == 200
     assert response.headers["content-type"] == "video/mp4"
     assert response.headers.get("accept-ranges") == "bytes"
 
 
-def test_range_request_answers_206_with_the_asked_bytes(server: RunningServer, finished: dict[str, Any]) -> None:
+def test_range_request_answers_206_with_the_asked_bytes(
+    server: RunningServer, finished: dict[str, Any]
+) -> None:
     client = server.client(None)
     url = finished["videoInfo"]["videoUrl"]
     whole = client.get(url).content
@@ -56,7 +60,9 @@ def test_head_request_reports_the_length(server: RunningServer, finished: dict[s
 
 
 @pytest.mark.parametrize("part", ["sig", "expires", "path", "missing-sig"])
-def test_tampered_signed_url_is_403(server: RunningServer, finished: dict[str, Any], part: str) -> None:
+def test_tampered_signed_url_is_403(
+    server: RunningServer, finished: dict[str, Any], part: str
+) -> None:
     path, query = _parts(finished["videoInfo"]["videoUrl"])
     if part == "sig":
         query["sig"] = ("A" if query["sig"][0] != "A" else "B") + query["sig"][1:]
@@ -87,7 +93,9 @@ def test_validly_signed_url_of_a_deleted_blob_is_410(server: RunningServer) -> N
 
 
 def test_traversal_in_a_file_key_is_refused(server: RunningServer) -> None:
-    response = server.client(None).get(f"{server.base_url}/files/media/../signing.key?expires=9999999999&sig=x")
+    response = server.client(None).get(
+        f"{server.base_url}/files/media/../signing.key?expires=9999999999&sig=x"
+    )
     assert response.status_code in (403, 404)
 
 
@@ -96,7 +104,8 @@ def test_another_keys_task_is_not_found(server: RunningServer, finished: dict[st
     detail = bob.get("/api/v1/runway/record-detail", params={"taskId": finished["taskId"]}).json()
     assert detail["code"] == 404 and detail["data"] is None
     extension = bob.post(
-        "/api/v1/runway/extend", json={"taskId": finished["taskId"], "prompt": "mine now", "quality": "720p"}
+        "/api/v1/runway/extend",
+        json={"taskId": finished["taskId"], "prompt": "mine now", "quality": "720p"},
     ).json()
     assert extension["code"] == 404
 

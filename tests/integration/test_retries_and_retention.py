@@ -10,7 +10,9 @@ import pytest
 from tests.support import run_server
 
 
-def test_an_engine_that_raises_is_retried_then_fails_with_500(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_engine_that_raises_is_retried_then_fails_with_500(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine_log = tmp_path / "engine.log"
     monkeypatch.setenv("REELSERVE_TEST_ENGINE_LOG", str(engine_log))
     with run_server(
@@ -43,7 +45,9 @@ def short_retention(tmp_path: Path):  # type: ignore[no-untyped-def]
         yield server
 
 
-def test_expired_media_reports_expire_flag_answers_410_and_cannot_be_extended(short_retention) -> None:  # type: ignore[no-untyped-def]
+def test_expired_media_reports_expire_flag_answers_410_and_cannot_be_extended(
+    short_retention,
+) -> None:  # type: ignore[no-untyped-def]
     server = short_retention
     client = server.client()
     task = client.post(
@@ -70,7 +74,9 @@ def test_expired_media_reports_expire_flag_answers_410_and_cannot_be_extended(sh
     extension = client.post(
         "/api/v1/runway/extend", json={"taskId": task, "prompt": "more", "quality": "720p"}
     ).json()
-    assert extension["code"] == 422 and "taskId" in extension["msg"] and "expired" in extension["msg"]
+    assert (
+        extension["code"] == 422 and "taskId" in extension["msg"] and "expired" in extension["msg"]
+    )
 
 
 def test_media_within_retention_is_kept_by_the_janitor(tmp_path: Path) -> None:

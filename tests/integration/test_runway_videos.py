@@ -29,7 +29,9 @@ GEOMETRY = {
 }
 
 
-def generate(server: RunningServer, tmp_path: Path, key: str = "alice", **body: Any) -> tuple[dict[str, Any], Path]:
+def generate(
+    server: RunningServer, tmp_path: Path, key: str = "alice", **body: Any
+) -> tuple[dict[str, Any], Path]:
     client = server.client(key)
     answer = client.post("/api/v1/runway/generate", json=body).json()
     assert answer["code"] == 200, answer
@@ -38,7 +40,9 @@ def generate(server: RunningServer, tmp_path: Path, key: str = "alice", **body: 
     return record, download(server, record, tmp_path, key)
 
 
-def extend(server: RunningServer, tmp_path: Path, parent: str, **body: Any) -> tuple[dict[str, Any], Path]:
+def extend(
+    server: RunningServer, tmp_path: Path, parent: str, **body: Any
+) -> tuple[dict[str, Any], Path]:
     client = server.client("alice")
     answer = client.post("/api/v1/runway/extend", json={"taskId": parent, **body}).json()
     assert answer["code"] == 200, answer
@@ -47,7 +51,9 @@ def extend(server: RunningServer, tmp_path: Path, parent: str, **body: Any) -> t
     return record, download(server, record, tmp_path, "alice")
 
 
-def download(server: RunningServer, record: dict[str, Any], tmp_path: Path, key: str = "alice") -> Path:
+def download(
+    server: RunningServer, record: dict[str, Any], tmp_path: Path, key: str = "alice"
+) -> Path:
     response = server.client(None).get(record["videoInfo"]["videoUrl"])
     assert response.status_code == 200
     path = tmp_path / f"{record['taskId']}.mp4"
@@ -61,7 +67,9 @@ def text_body(prompt: str = "A lighthouse at dawn", **extra: Any) -> dict[str, A
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("ratio", "quality"), sorted(GEOMETRY))
-def test_output_follows_the_geometry_table(server: RunningServer, tmp_path: Path, ratio: str, quality: str) -> None:
+def test_output_follows_the_geometry_table(
+    server: RunningServer, tmp_path: Path, ratio: str, quality: str
+) -> None:
     record, path = generate(server, tmp_path, **text_body(aspectRatio=ratio, quality=quality))
     info = probe(path)
     assert (info.width, info.height) == GEOMETRY[(ratio, quality)]
@@ -75,7 +83,9 @@ def test_output_follows_the_geometry_table(server: RunningServer, tmp_path: Path
     assert cover.headers["content-type"] == "image/png"
 
 
-def test_ten_second_video_has_240_frames_and_short_gops(server: RunningServer, tmp_path: Path) -> None:
+def test_ten_second_video_has_240_frames_and_short_gops(
+    server: RunningServer, tmp_path: Path
+) -> None:
     _, path = generate(server, tmp_path, **text_body(duration=10))
     with av.open(str(path)) as container:
         keyframes = [i for i, p in enumerate(container.demux(video=0)) if p.size and p.is_keyframe]
@@ -99,7 +109,9 @@ def test_same_request_twice_gives_the_same_frames(server: RunningServer, tmp_pat
     assert max(mad(x, y) for x, y in zip(a, b, strict=True)) == 0.0
 
 
-def test_different_prompts_give_visibly_different_videos(server: RunningServer, tmp_path: Path) -> None:
+def test_different_prompts_give_visibly_different_videos(
+    server: RunningServer, tmp_path: Path
+) -> None:
     _, first = generate(server, tmp_path, **text_body("A red fox running through snow"))
     _, second = generate(server, tmp_path, **text_body("Neon city streets in the rain"))
     a, b = decode_all(first), decode_all(second)
@@ -112,9 +124,13 @@ def test_text_to_video_moves(server: RunningServer, tmp_path: Path) -> None:
     assert mad(frames[0], frames[-1]) >= 10
 
 
-def test_watermark_is_burnt_bottom_right_and_nowhere_else(server: RunningServer, tmp_path: Path) -> None:
+def test_watermark_is_burnt_bottom_right_and_nowhere_else(
+    server: RunningServer, tmp_path: Path
+) -> None:
     _, plain = generate(server, tmp_path, **text_body("Watermark check"))
-    _, marked = generate(server, tmp_path, **text_body("Watermark check", waterMark="reelserve demo"))
+    _, marked = generate(
+        server, tmp_path, **text_body("Watermark check", waterMark="reelserve demo")
+    )
     a, b = decode_all(plain), decode_all(marked)
     diff = np.abs(a[60].astype(np.int16) - b[60].astype(np.int16)).max(axis=2)
     h, w = diff.shape
@@ -136,10 +152,14 @@ def _fitted_reference(image_bytes: bytes, width: int, height: int) -> np.ndarray
     return fit_cover(source, width, height)
 
 
-def test_image_to_video_starts_from_the_fitted_image_and_moves(server: RunningServer, tmp_path: Path) -> None:
+def test_image_to_video_starts_from_the_fitted_image_and_moves(
+    server: RunningServer, tmp_path: Path
+) -> None:
     image = png_bytes(800, 600)
     data_uri = "data:image/png;base64," + base64.b64encode(image).decode()
-    record, path = generate(server, tmp_path, prompt="Bring it to life", duration=5, quality="720p", imageUrl=data_uri)
+    record, path = generate(
+        server, tmp_path, prompt="Bring it to life", duration=5, quality="720p", imageUrl=data_uri
+    )
     info = probe(path)
     assert (info.width, info.height) == (960, 720), "800x600 is nearest 4:3"
     frames = decode_all(path)
@@ -159,14 +179,31 @@ def test_a_flat_image_still_moves(server: RunningServer, tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("size", "expected"),
-    [((1000, 300), (1280, 720)), ((300, 1000), (720, 1280)), ((1000, 1000), (960, 960)), ((600, 800), (720, 960))],
+    [
+        ((1000, 300), (1280, 720)),
+        ((300, 1000), (720, 1280)),
+        ((1000, 1000), (960, 960)),
+        ((600, 800), (720, 960)),
+    ],
 )
 def test_image_decides_the_ratio_even_when_aspect_ratio_is_given(
-    server: RunningServer, static_http: StaticHttpServer, tmp_path: Path, size: tuple[int, int], expected: tuple[int, int]
+    server: RunningServer,
+    static_http: StaticHttpServer,
+    tmp_path: Path,
+    size: tuple[int, int],
+    expected: tuple[int, int],
 ) -> None:
-    url = static_http.add(f"/ratio-{size[0]}x{size[1]}.jpg", png_bytes(*size, fmt="JPEG"), "image/jpeg")
+    url = static_http.add(
+        f"/ratio-{size[0]}x{size[1]}.jpg", png_bytes(*size, fmt="JPEG"), "image/jpeg"
+    )
     record, path = generate(
-        server, tmp_path, prompt="ratio", duration=5, quality="720p", aspectRatio="1:1", imageUrl=url
+        server,
+        tmp_path,
+        prompt="ratio",
+        duration=5,
+        quality="720p",
+        aspectRatio="1:1",
+        imageUrl=url,
     )
     info = probe(path)
     assert (info.width, info.height) == expected
@@ -177,7 +214,9 @@ def test_image_decides_the_ratio_even_when_aspect_ratio_is_given(
 def test_image_url_is_fetched_by_the_server_in_each_format(
     server: RunningServer, static_http: StaticHttpServer, tmp_path: Path, fmt: str
 ) -> None:
-    url = static_http.add(f"/img.{fmt.lower()}", png_bytes(640, 360, fmt=fmt), f"image/{fmt.lower()}")
+    url = static_http.add(
+        f"/img.{fmt.lower()}", png_bytes(640, 360, fmt=fmt), f"image/{fmt.lower()}"
+    )
     _, path = generate(server, tmp_path, prompt="fetched", duration=5, quality="720p", imageUrl=url)
     assert probe(path).width == 1280
 
@@ -195,12 +234,28 @@ def _fails(server: RunningServer, body: dict[str, Any]) -> dict[str, Any]:
 def test_an_image_url_that_cannot_be_fetched_fails_with_get_image_info_failed(
     server: RunningServer, static_http: StaticHttpServer
 ) -> None:
-    record = _fails(server, {"prompt": "x", "duration": 5, "quality": "720p", "imageUrl": static_http.base_url + "/missing.png"})
+    record = _fails(
+        server,
+        {
+            "prompt": "x",
+            "duration": 5,
+            "quality": "720p",
+            "imageUrl": static_http.base_url + "/missing.png",
+        },
+    )
     assert (record["failCode"], record["failMsg"]) == (400, "Get image info failed")
 
 
 def test_an_unreachable_host_fails_with_get_image_info_failed(server: RunningServer) -> None:
-    record = _fails(server, {"prompt": "x", "duration": 5, "quality": "720p", "imageUrl": "http://127.0.0.1:9/nothing.png"})
+    record = _fails(
+        server,
+        {
+            "prompt": "x",
+            "duration": 5,
+            "quality": "720p",
+            "imageUrl": "http://127.0.0.1:9/nothing.png",
+        },
+    )
     assert (record["failCode"], record["failMsg"]) == (400, "Get image info failed")
 
 
@@ -216,7 +271,10 @@ def test_an_image_over_10_mb_fails_with_get_image_info_failed(
     ("name", "body"),
     [
         ("text.png", b"this is not an image"),
-        ("anim.gif", b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"),
+        (
+            "anim.gif",
+            b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;",
+        ),
     ],
 )
 def test_a_source_that_is_not_jpeg_png_or_webp_fails_with_incorrect_image_format(
@@ -230,8 +288,12 @@ def test_a_source_that_is_not_jpeg_png_or_webp_fails_with_incorrect_image_format
 def test_extension_starts_from_the_parents_last_frame_and_appends_five_seconds(
     server: RunningServer, tmp_path: Path
 ) -> None:
-    parent, parent_path = generate(server, tmp_path, **text_body("A kite over the beach", waterMark="wm"))
-    record, path = extend(server, tmp_path, parent["taskId"], prompt="The kite flies away", quality="720p")
+    parent, parent_path = generate(
+        server, tmp_path, **text_body("A kite over the beach", waterMark="wm")
+    )
+    record, path = extend(
+        server, tmp_path, parent["taskId"], prompt="The kite flies away", quality="720p"
+    )
     assert record["parentTaskId"] == parent["taskId"]
     assert record["generateParam"]["prompt"] == "The kite flies away"
     info = probe(path)
@@ -262,7 +324,9 @@ def test_extension_at_another_quality_rescales_the_source_and_keeps_the_ratio(
     assert (info.width, info.height, info.frame_count) == (1440, 1440, 240)
 
 
-def test_record_detail_reports_progress_and_success_fields(server: RunningServer, tmp_path: Path) -> None:
+def test_record_detail_reports_progress_and_success_fields(
+    server: RunningServer, tmp_path: Path
+) -> None:
     record, _ = generate(server, tmp_path, **text_body("fields"))
     assert record["progress"] == 1.0
     assert record["failCode"] is None and record["failMsg"] == "" and record["expireFlag"] == 0

@@ -12,8 +12,16 @@ from reelserve.worker.jobs import derive_seed
 
 @pytest.mark.parametrize(
     ("size", "ratio"),
-    [((1920, 1080), "16:9"), ((1080, 1920), "9:16"), ((800, 600), "4:3"), ((600, 800), "3:4"),
-     ((500, 500), "1:1"), ((3000, 1000), "16:9"), ((1000, 3000), "9:16"), ((1100, 1000), "1:1")],
+    [
+        ((1920, 1080), "16:9"),
+        ((1080, 1920), "9:16"),
+        ((800, 600), "4:3"),
+        ((600, 800), "3:4"),
+        ((500, 500), "1:1"),
+        ((3000, 1000), "16:9"),
+        ((1000, 3000), "9:16"),
+        ((1100, 1000), "1:1"),
+    ],
 )
 def test_nearest_ratio(size: tuple[int, int], ratio: str) -> None:
     assert geometry.nearest_ratio(*size) == ratio
@@ -30,7 +38,7 @@ def test_every_ratio_and_quality_has_a_size_of_even_numbers() -> None:
 def test_text_rules_name_the_field() -> None:
     with pytest.raises(ValidationFailed, match=r"^prompt: .*1\.\.10"):
         check_text("prompt", "x" * 11, 10)
-    with pytest.raises(ValidationFailed, match="^prompt: is required"):
+    with pytest.raises(ValidationFailed, match=r"^prompt: is required"):
         check_text("prompt", "   ", 10)
 
 

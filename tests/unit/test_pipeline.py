@@ -41,7 +41,9 @@ def test_render_puts_the_prefix_video_first(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     first = render(RenderPlan(request(frames=24), tmp_path / "a"), FakeEngine(), lambda _: None)
-    plan = RenderPlan(request(frames=24), tmp_path / "b", prefix_video=first.video, prefix_frames=24)
+    plan = RenderPlan(
+        request(frames=24), tmp_path / "b", prefix_video=first.video, prefix_frames=24
+    )
     done = render(plan, FakeEngine(), lambda _: None)
     assert probe(done.video).frame_count == 48
     assert done.frames == 48

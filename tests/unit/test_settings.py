@@ -49,7 +49,10 @@ def test_an_unknown_operation_in_engines_is_a_clear_error() -> None:
 
 
 def test_postgres_urls_use_asyncpg() -> None:
-    assert Settings(database_url="postgresql://u:p@h/db").resolved_database_url == "postgresql+asyncpg://u:p@h/db"
+    assert (
+        Settings(database_url="postgresql://u:p@h/db").resolved_database_url
+        == "postgresql+asyncpg://u:p@h/db"
+    )
 
 
 def test_the_signing_secret_is_generated_once_and_kept(tmp_path: Path) -> None:

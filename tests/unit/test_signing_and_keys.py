@@ -20,7 +20,9 @@ def test_signed_url_verifies_and_detects_any_change() -> None:
     assert signer.verify("media/a b/video.mp4", int(q["expires"]), q["sig"])
     assert not signer.verify("media/a b/video.mp4", int(q["expires"]) + 1, q["sig"])
     assert not signer.verify("media/a b/cover.png", int(q["expires"]), q["sig"])
-    assert not UrlSigner(b"other", "http://h:1").verify("media/a b/video.mp4", int(q["expires"]), q["sig"])
+    assert not UrlSigner(b"other", "http://h:1").verify(
+        "media/a b/video.mp4", int(q["expires"]), q["sig"]
+    )
 
 
 def test_expiry_is_checked_against_now() -> None:
@@ -40,7 +42,15 @@ def test_ordinary_blob_keys_pass() -> None:
 
 @pytest.mark.parametrize(
     ("header", "token"),
-    [("Bearer abc", "abc"), ("bearer abc", "abc"), ("abc", "abc"), ("  Bearer   abc ", "abc"), ("", None), (None, None), ("Bearer ", None)],
+    [
+        ("Bearer abc", "abc"),
+        ("bearer abc", "abc"),
+        ("abc", "abc"),
+        ("  Bearer   abc ", "abc"),
+        ("", None),
+        (None, None),
+        ("Bearer ", None),
+    ],
 )
 def test_bearer_and_bare_keys_are_read(header: str | None, token: str | None) -> None:
     assert bearer_token(header) == token

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-
-import orjson
 from typing import Any, TypeVar
 
+import orjson
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 

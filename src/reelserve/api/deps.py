@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+
 from fastapi import Request
 
 from reelserve.errors import Unauthorized

@@ -49,7 +49,9 @@ async def extend(request: Request) -> JSONResponse:
 
 
 TASK_ID_QUERY = {
-    "parameters": [{"name": "taskId", "in": "query", "required": True, "schema": {"type": "string"}}]
+    "parameters": [
+        {"name": "taskId", "in": "query", "required": True, "schema": {"type": "string"}}
+    ]
 }
 
 

@@ -32,7 +32,9 @@ def _optional_url(field: str, value: str | None) -> str | None:
 
 
 class GenerateBody(LenientBody):
-    prompt: str = Field(description="1..1800 characters", examples=["A red fox running through snow"])
+    prompt: str = Field(
+        description="1..1800 characters", examples=["A red fox running through snow"]
+    )
     duration: int = Field(description="5 or 10 (seconds); numeric strings accepted")
     quality: str = Field(description="720p or 1080p; 1080p only with duration 5")
     aspectRatio: str | None = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +17,7 @@ class MemoryBlobStore(BlobStore):
         self.objects: dict[str, tuple[bytes, str]] = {}
 
     async def put_file(self, key: str, source: Path, content_type: str) -> None:
-        self.objects[check_key(key)] = (source.read_bytes(), content_type)
+        self.objects[check_key(key)] = (await asyncio.to_thread(source.read_bytes), content_type)
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         self.objects[check_key(key)] = (data, content_type)

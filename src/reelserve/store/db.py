@@ -32,7 +32,9 @@ class Database:
         if self.is_sqlite:
             self._sqlite = SqliteBackend(url)
         else:
-            self._async = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+            self._async = create_async_engine(
+                url, pool_pre_ping=True, pool_size=10, max_overflow=10
+            )
 
     async def read(self, fn: Op[T]) -> T:
         if self._sqlite is not None:

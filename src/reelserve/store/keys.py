@@ -49,7 +49,11 @@ class KeyStore:
     async def create(self, name: str, key_hash: str, key_prefix: str) -> ApiKey:
         key = ApiKey(uuid.uuid4().hex, name, key_prefix, time.time(), None)
         stmt = api_keys.insert().values(
-            id=key.id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=key.created_at
+            id=key.id,
+            name=name,
+            key_hash=key_hash,
+            key_prefix=key_prefix,
+            created_at=key.created_at,
         )
         try:
             await self._db.write(lambda conn: conn.execute(stmt))

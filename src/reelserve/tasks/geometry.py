@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 FPS = 24
 EXTENSION_SECONDS = 5
 
@@ -33,9 +35,7 @@ def ratio_value(aspect_ratio: str) -> float:
 
 
 def nearest_ratio(width: int, height: int) -> str:
-    """The table ratio closest to width/height, compared on a log scale so 2:1 and 1:2 are symmetric."""
-    import math
-
+    """The table ratio closest to width/height, compared on a log scale (2:1 and 1:2 alike)."""
     own = math.log(width / height)
     return min(ASPECT_RATIOS, key=lambda r: abs(math.log(ratio_value(r)) - own))
 

@@ -85,10 +85,13 @@ class TaskService:
         parent = await self.get(key, req.task_id, (Dialect.RUNWAY,))
         if parent.status is not Status.SUCCEEDED or parent.result is None:
             raise ValidationFailed(
-                "taskId", f"only a successful task can be extended (this one is {parent.status.value})"
+                "taskId",
+                f"only a successful task can be extended (this one is {parent.status.value})",
             )
         if parent.media_expired:
-            raise ValidationFailed("taskId", "the task's media has expired and can no longer be extended")
+            raise ValidationFailed(
+                "taskId", "the task's media has expired and can no longer be extended"
+            )
         result = parent.result
         ratio = geometry.nearest_ratio(result.width, result.height)
         params = {

@@ -79,7 +79,9 @@ async def plan_runway(
         height=height,
         num_frames=num_frames,
         fps=geometry.FPS,
-        seed=derive_seed(op=operation.value, prompt=p["prompt"], w=width, h=height, n=num_frames, img=digest),
+        seed=derive_seed(
+            op=operation.value, prompt=p["prompt"], w=width, h=height, n=num_frames, img=digest
+        ),
         image=image,
     )
     return RenderPlan(

@@ -176,7 +176,7 @@ class Worker:
         )
 
     async def _heartbeat(self, task_id: str, token: str, progress: Progress) -> None:
-        interval = max(0.2, min(self.settings.lease_s / 3, 2.0))
+        interval = max(0.2, min(self.settings.lease_s / 3, 1.0))
         while True:
             await asyncio.sleep(interval)
             try:
