@@ -85,6 +85,8 @@ def measure_api(connections: int, duration_s: int) -> dict[str, WrkResult]:
                 connections=connections,
                 duration_s=duration_s,
             )
+            for name, r in results.items():
+                print(f"  {name:<14} {r.line()}", flush=True)
             check = httpx.get(
                 f"{base}/api/v1/runway/record-detail", params={"taskId": task_id}, headers=auth
             ).json()
@@ -135,13 +137,11 @@ def main() -> None:
     parser.add_argument("--task-runs", type=int, default=3)
     args = parser.parse_args()
 
-    results = measure_api(args.connections, args.duration)
     print(
         f"wrk, {args.connections} connections, {args.duration} s each, "
         "one uvicorn process per server"
     )
-    for name, r in results.items():
-        print(f"  {name:<14} {r.line()}")
+    results = measure_api(args.connections, args.duration)
     gen_ratio = results["generate"].rps / results["bare POST"].rps
     rd_ratio = results["record-detail"].rps / results["bare GET"].rps
     print(
