@@ -6,19 +6,22 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from reelserve import __version__
-from reelserve.api import files, runway
+from reelserve.api import callbacks, files, runway
 from reelserve.api.cors import Cors
 from reelserve.api.envelope import install_error_handlers
-from reelserve.api.links import MediaLinks
+from reelserve.blobs.links import MediaLinks
 from reelserve.blobs.base import BlobStore
 from reelserve.blobs.local import LocalBlobStore
 from reelserve.blobs.signing import UrlSigner
+from reelserve.callbacks.loop import DeliveryLoop
+from reelserve.callbacks.outbox import Outbox
+from reelserve.callbacks.service import CallbackService
 from reelserve.engines.registry import EngineRegistry, registry_for
 from reelserve.janitor import Janitor
 from reelserve.settings import Settings
@@ -35,15 +38,34 @@ def create_app(
     run_worker: bool = True,
     registry: EngineRegistry | None = None,
     blobs: BlobStore | None = None,
+    outbound_exempt: Iterable[tuple[str, int]] = (),
 ) -> FastAPI:
-    """The ASGI app. Example: `uvicorn.run(create_app(Settings()))`."""
+    """The ASGI app. Example: `uvicorn.run(create_app(Settings()))`.
+
+    `outbound_exempt` lists (address, port) pairs the URL guard lets through;
+    tests use it to stand a loopback server in for a public one.
+    """
     registry = registry or registry_for(settings.engine_plugins)
     for name in configured_engines(settings):
         registry.check(name)
     store = Store(settings.resolved_database_url, settings.read_cache_s)
     blobs = blobs or LocalBlobStore(settings.data_dir / "blobs")
     signer = UrlSigner(settings.resolved_signing_secret(), settings.public_url)
-    worker = Worker(settings, store, blobs, registry) if run_worker else None
+    links = MediaLinks(settings, signer)
+    deliveries = DeliveryLoop(settings, store, exempt=outbound_exempt)
+    worker = (
+        Worker(
+            settings,
+            store,
+            blobs,
+            registry,
+            outbox=Outbox(links),
+            on_delivery=deliveries.wake,
+            exempt=outbound_exempt,
+        )
+        if run_worker
+        else None
+    )
     janitor = Janitor(settings, store, blobs)
     service = TaskService(settings, store, blobs, on_submit=worker.wake if worker else lambda: None)
 
@@ -56,12 +78,16 @@ def create_app(
         # under load (p99 of POST generate 80 ms -> 22 ms, bench/RESULTS.md).
         gc.collect()
         gc.freeze()
-        loops = [asyncio.create_task(janitor.run(), name="janitor")]
+        loops = [
+            asyncio.create_task(janitor.run(), name="janitor"),
+            asyncio.create_task(deliveries.run(), name="deliveries"),
+        ]
         if worker is not None:
             loops.append(asyncio.create_task(worker.run(), name="worker"))
         try:
             yield
         finally:
+            deliveries.stop()
             if worker is not None:
                 worker.stop()
             for loop in loops:
@@ -81,7 +107,9 @@ def create_app(
     app.state.store = store
     app.state.blobs = blobs
     app.state.signer = signer
-    app.state.links = MediaLinks(settings, signer)
+    app.state.links = links
+    app.state.deliveries = deliveries
+    app.state.callbacks = CallbackService(store, Outbox(links), deliveries.wake)
     app.state.service = service
     app.state.worker = worker
     app.state.janitor = janitor
@@ -96,6 +124,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(runway.router)
+    app.include_router(callbacks.router)
     app.include_router(files.router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from reelserve.api.body import openapi_body, parse_body
 from reelserve.api.deps import current_key, task_service
 from reelserve.api.envelope import ok
-from reelserve.api.links import MediaLinks
+from reelserve.blobs.links import MediaLinks
 from reelserve.api.runway_schemas import ExtendBody, GenerateBody
 from reelserve.api.timefmt import runway_time
 from reelserve.errors import ValidationFailed

@@ -46,7 +46,9 @@ class KeyStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, name: str, key_hash: str, key_prefix: str) -> ApiKey:
+    async def create(
+        self, name: str, key_hash: str, key_prefix: str, webhook_hmac_key: str | None = None
+    ) -> ApiKey:
         key = ApiKey(uuid.uuid4().hex, name, key_prefix, time.time(), None)
         stmt = api_keys.insert().values(
             id=key.id,
@@ -54,6 +56,7 @@ class KeyStore:
             key_hash=key_hash,
             key_prefix=key_prefix,
             created_at=key.created_at,
+            webhook_hmac_key=webhook_hmac_key,
         )
         try:
             await self._db.write(lambda conn: conn.execute(stmt))
@@ -75,6 +78,20 @@ class KeyStore:
             return [_key_from_row(r) for r in rows]
 
         return await self._db.read(op)
+
+    async def set_webhook_key(self, name: str, webhook_hmac_key: str | None) -> bool:
+        """Set (rotate) or clear a key's webhook HMAC key; False if no such key."""
+        stmt = (
+            update(api_keys)
+            .where(api_keys.c.name == name)
+            .values(webhook_hmac_key=webhook_hmac_key)
+        )
+        return await self._db.write(lambda conn: bool(conn.execute(stmt).rowcount))
+
+    async def webhook_key(self, api_key_id: str) -> str | None:
+        stmt = select(api_keys.c.webhook_hmac_key).where(api_keys.c.id == api_key_id)
+        value = await self._db.read(lambda conn: conn.scalar(stmt))
+        return str(value) if value else None
 
     async def revoke(self, name: str) -> bool:
         stmt = (

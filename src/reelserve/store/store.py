@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reelserve.store.db import Database
+from reelserve.store.deliveries import DeliveryStore
 from reelserve.store.keys import KeyStore
 from reelserve.store.migrate import migrate
 from reelserve.store.tasks import TaskStore
@@ -13,6 +14,7 @@ class Store:
         self.db = Database(url)
         self.tasks = TaskStore(self.db, read_cache_s)
         self.keys = KeyStore(self.db)
+        self.deliveries = DeliveryStore(self.db)
 
     async def open(self) -> None:
         """Apply migrations; call once before use."""

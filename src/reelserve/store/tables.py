@@ -15,6 +15,9 @@ api_keys = Table(
     Column("key_prefix", String(16), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
+    # Kept as given: signing needs the key itself. Readers of the database can
+    # forge callbacks, as they can with any webhook sender that signs.
+    Column("webhook_hmac_key", Text, nullable=True),
 )
 
 tasks = Table(
@@ -45,4 +48,35 @@ tasks = Table(
     Column("result", JSON, nullable=True),
     Column("media_expired_at", Float, nullable=True),
     Index("ix_tasks_status_seq", "status", "seq"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("webhook_id", String(64), nullable=False),
+    Column("task_id", String(64), nullable=False, index=True),
+    Column("api_key_id", String(32), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_token", String(64), nullable=True),
+    Column("lease_expires_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_deliveries_state_next", "state", "next_attempt_at"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(64), nullable=False, index=True),
+    Column("at", Float, nullable=False),
+    Column("http_status", Integer, nullable=True),
+    Column("error", Text, nullable=False, default=""),
+    Column("duration_ms", Integer, nullable=False),
 )

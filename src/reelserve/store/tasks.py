@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import Any, TypeAlias
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
@@ -13,10 +13,15 @@ from sqlalchemy.sql import ColumnElement
 
 from reelserve.store.batch import InsertBatcher
 from reelserve.store.cache import TtlCache
+from reelserve.callbacks.models import NewDelivery
 from reelserve.store.db import Database
+from reelserve.store.deliveries import insert_delivery
 from reelserve.store.rows import task_from_row
 from reelserve.store.tables import tasks
 from reelserve.tasks.models import NewTask, Result, Status, Task
+
+DeliveryFor: TypeAlias = Callable[[Task], NewDelivery | None] | None
+"""Builds the callback delivery of a task in its final state (the outbox row)."""
 
 _FINISHED = [Status.SUCCEEDED.value, Status.FAILED.value, Status.CANCELED.value]
 
@@ -143,11 +148,18 @@ class TaskStore:
             task_id, token, lease_expires_at=now + lease_s, progress=progress, updated_at=now
         )
 
-    async def succeed(self, task_id: str, token: str, result: Result) -> bool:
+    async def succeed(
+        self, task_id: str, token: str, result: Result, delivery: DeliveryFor = None
+    ) -> bool:
+        """Record success and, in the same transaction, the task's callback delivery.
+
+        `delivery` builds the delivery from the finished task (None: no callback).
+        """
         now = time.time()
         return await self._update_leased(
             task_id,
             token,
+            delivery=delivery,
             status=Status.SUCCEEDED.value,
             result=result.to_json(),
             progress=1.0,
@@ -157,18 +169,15 @@ class TaskStore:
             lease_expires_at=None,
         )
 
-    async def fail(self, task_id: str, token: str, fail_code: int, fail_msg: str) -> bool:
+    async def fail(
+        self, task_id: str, token: str, fail_code: int, fail_msg: str, delivery: DeliveryFor = None
+    ) -> bool:
         now = time.time()
         return await self._update_leased(
             task_id,
             token,
-            status=Status.FAILED.value,
-            fail_code=fail_code,
-            fail_msg=fail_msg,
-            finished_at=now,
-            updated_at=now,
-            lease_token=None,
-            lease_expires_at=None,
+            delivery=delivery,
+            **_failure(fail_code, fail_msg, now),
         )
 
     async def release(self, task_id: str, token: str) -> bool:
@@ -184,30 +193,30 @@ class TaskStore:
             updated_at=time.time(),
         )
 
-    async def fail_exhausted(self, max_attempts: int, fail_msg: str) -> int:
+    async def fail_exhausted(
+        self, max_attempts: int, fail_msg: str, delivery: DeliveryFor = None
+    ) -> int:
         """Fail tasks whose last allowed attempt lost its lease; returns how many."""
         now = time.time()
-        stmt = (
-            update(tasks)
-            .where(
-                tasks.c.status == Status.RUNNING.value,
-                tasks.c.lease_expires_at < now,
-                tasks.c.attempts >= max_attempts,
-            )
-            .values(
-                status=Status.FAILED.value,
-                fail_code=500,
-                fail_msg=fail_msg,
-                finished_at=now,
-                updated_at=now,
-                lease_token=None,
-                lease_expires_at=None,
-            )
+        exhausted = select(tasks).where(
+            tasks.c.status == Status.RUNNING.value,
+            tasks.c.lease_expires_at < now,
+            tasks.c.attempts >= max_attempts,
         )
-        count = await self._db.write(lambda conn: int(conn.execute(stmt).rowcount or 0))
-        if count:
-            self._tasks.clear()
-        return count
+
+        def op(conn: Connection) -> list[str]:
+            failed = []
+            for row in conn.execute(exhausted).mappings().all():
+                task = task_from_row(row)
+                if task.lease_token and _write_leased(
+                    conn, task.id, task.lease_token, delivery, _failure(500, fail_msg, now)
+                ):
+                    failed.append(task.id)
+            return failed
+
+        failed = await self._db.write(op)
+        self._tasks.drop(failed)
+        return len(failed)
 
     async def held_by(self, worker_prefix: str) -> list[Task]:
         """Running tasks whose worker id starts with `worker_prefix` (e.g. `host:`)."""
@@ -244,18 +253,52 @@ class TaskStore:
 
         return await self._db.read(op)
 
-    async def _update_leased(self, task_id: str, token: str, **values: Any) -> bool:
-        # The token check is what stops a worker whose lease expired from
-        # overwriting the outcome of the attempt that replaced it.
-        stmt = (
-            update(tasks)
-            .where(
-                tasks.c.id == task_id,
-                tasks.c.lease_token == token,
-                tasks.c.status == Status.RUNNING.value,
-            )
-            .values(**values)
+    async def _update_leased(
+        self, task_id: str, token: str, delivery: DeliveryFor = None, **values: Any
+    ) -> bool:
+        changed = await self._db.write(
+            lambda conn: _write_leased(conn, task_id, token, delivery, values)
         )
-        changed = await self._db.write(lambda conn: bool(conn.execute(stmt).rowcount))
         self._tasks.drop([task_id])
         return changed
+
+
+def _failure(fail_code: int, fail_msg: str, now: float) -> dict[str, Any]:
+    return {
+        "status": Status.FAILED.value,
+        "fail_code": fail_code,
+        "fail_msg": fail_msg,
+        "finished_at": now,
+        "updated_at": now,
+        "lease_token": None,
+        "lease_expires_at": None,
+    }
+
+
+def _write_leased(
+    conn: Connection, task_id: str, token: str, delivery: DeliveryFor, values: dict[str, Any]
+) -> bool:
+    """Update a task only while `token` holds its lease; insert its delivery in the same
+    transaction when the update ends it.
+
+    The token check is what stops a worker whose lease expired from overwriting
+    the outcome of the attempt that replaced it.
+    """
+    stmt = (
+        update(tasks)
+        .where(
+            tasks.c.id == task_id,
+            tasks.c.lease_token == token,
+            tasks.c.status == Status.RUNNING.value,
+        )
+        .values(**values)
+        .returning(tasks)
+    )
+    row = conn.execute(stmt).mappings().first()
+    if row is None:
+        return False
+    if delivery is not None:
+        task = task_from_row(row)
+        if task.status.finished and (new := delivery(task)) is not None:
+            insert_delivery(conn, new)
+    return True

@@ -9,6 +9,7 @@ from typing import Any
 from reelserve.blobs.base import BlobStore
 from reelserve.engines.base import Capability
 from reelserve.errors import FeatureDisabled, Maintenance, NotFound, ValidationFailed
+from reelserve.security.urlguard import BlockedUrl, check_url
 from reelserve.settings import Settings
 from reelserve.store.keys import ApiKey
 from reelserve.store.store import Store
@@ -46,6 +47,9 @@ class TaskService:
     async def runway_generate(self, key: ApiKey, req: GenerateRequest) -> str:
         operation = Capability.IMAGE_TO_VIDEO if req.image is not None else Capability.TEXT_TO_VIDEO
         engine = self._admit(operation, Dialect.RUNWAY)
+        if isinstance(req.image, str):
+            self._check_outbound("imageUrl", req.image)
+        self._check_outbound("callBackUrl", req.callback_url)
         task_id = str(uuid.uuid4())
         image: dict[str, Any] | None = None
         if isinstance(req.image, DataUri):
@@ -82,6 +86,7 @@ class TaskService:
 
     async def runway_extend(self, key: ApiKey, req: ExtendRequest) -> str:
         engine = self._admit(Capability.EXTEND, Dialect.RUNWAY)
+        self._check_outbound("callBackUrl", req.callback_url)
         parent = await self.get(key, req.task_id, (Dialect.RUNWAY,))
         if parent.status is not Status.SUCCEEDED or parent.result is None:
             raise ValidationFailed(
@@ -117,6 +122,17 @@ class TaskService:
                 callback_url=req.callback_url,
             )
         )
+
+    def _check_outbound(self, field: str, url: str | None) -> None:
+        """A URL written as a private or local address is refused at once (422)."""
+        if url is None or self._settings.allow_private_urls:
+            return
+        try:
+            check_url(url)
+        except BlockedUrl as exc:
+            raise ValidationFailed(
+                field, f"must not point at a private, loopback or link-local address ({exc})"
+            ) from None
 
     def _admit(self, operation: Capability, dialect: Dialect) -> str:
         """Operator switches first: maintenance (455), disabled feature or no engine (505)."""

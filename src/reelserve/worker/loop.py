@@ -10,10 +10,12 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from contextlib import AsyncExitStack, suppress
 from pathlib import Path
 
 from reelserve.blobs.base import BlobStore
+from reelserve.callbacks.outbox import Outbox
 from reelserve.engines.registry import EngineRegistry
 from reelserve.settings import Settings
 from reelserve.store.store import Store
@@ -49,11 +51,18 @@ class Worker:
         blobs: BlobStore,
         registry: EngineRegistry,
         engines: set[str] | None = None,
+        *,
+        outbox: Outbox | None = None,
+        on_delivery: Callable[[], None] = lambda: None,
+        exempt: Iterable[tuple[str, int]] = (),
     ) -> None:
+        self._exempt = tuple(exempt)
         self.settings = settings
         self.store = store
         self.blobs = blobs
         self.registry = registry
+        self._delivery_for = outbox.delivery_for if outbox is not None else None
+        self._on_delivery = on_delivery
         self.engines = engines or configured_engines(settings)
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._wake = asyncio.Event()
@@ -101,7 +110,7 @@ class Worker:
             if task.lease_token is None or (pid != os.getpid() and _pid_alive(pid)):
                 continue
             if task.attempts >= self.settings.max_attempts:
-                await self.store.tasks.fail(task.id, task.lease_token, 500, self._exhausted_msg())
+                await self._fail(task.id, task.lease_token, 500, self._exhausted_msg())
             elif await self.store.tasks.release(task.id, task.lease_token):
                 count += 1
         if count:
@@ -120,9 +129,10 @@ class Worker:
             return
         self._last_sweep = now
         failed = await self.store.tasks.fail_exhausted(
-            self.settings.max_attempts, self._exhausted_msg()
+            self.settings.max_attempts, self._exhausted_msg(), self._delivery_for
         )
         if failed:
+            self._on_delivery()
             log.warning("failed %d task(s) that ran out of attempts", failed)
 
     async def process(self, task: Task) -> None:
@@ -134,7 +144,7 @@ class Worker:
             result = await self._execute(task, progress)
         except TaskFailure as failure:
             log.info("task %s failed: %s", task.id, failure)
-            await self.store.tasks.fail(task.id, token, failure.fail_code, failure.fail_msg)
+            await self._fail(task.id, token, failure.fail_code, failure.fail_msg)
         except asyncio.CancelledError:
             # Shutting down: hand the task back so the next worker starts it at once.
             await asyncio.shield(self.store.tasks.release(task.id, token))
@@ -143,21 +153,29 @@ class Worker:
             log.exception("task %s attempt %d crashed", task.id, task.attempts)
             if task.attempts >= self.settings.max_attempts:
                 msg = f"{GENERATION_FAILED}: the engine failed on all {task.attempts} attempts"
-                await self.store.tasks.fail(task.id, token, 500, msg)
+                await self._fail(task.id, token, 500, msg)
             else:
                 await self.store.tasks.release(task.id, token)
         else:
-            if not await self.store.tasks.succeed(task.id, token, result):
+            if await self.store.tasks.succeed(task.id, token, result, self._delivery_for):
+                self._on_delivery()
+            else:
                 log.warning("task %s: lease lost, result of this attempt discarded", task.id)
                 await self.blobs.delete_prefix(f"media/{task.id}/{result.video_id}")
         finally:
             beat.cancel()
 
+    async def _fail(self, task_id: str, token: str, fail_code: int, fail_msg: str) -> None:
+        if await self.store.tasks.fail(task_id, token, fail_code, fail_msg, self._delivery_for):
+            self._on_delivery()
+
     async def _execute(self, task: Task, progress: Progress) -> Result:
         engine = await asyncio.to_thread(self.registry.get, task.engine)
         with tempfile.TemporaryDirectory(prefix="reelserve-") as tmp:
             async with AsyncExitStack() as stack:
-                plan = await plan_runway(task, self.settings, self.blobs, Path(tmp), stack)
+                plan = await plan_runway(
+                    task, self.settings, self.blobs, Path(tmp), stack, self._exempt
+                )
                 rendered = await asyncio.to_thread(render, plan, engine, progress.set)
             video_id = uuid.uuid4().hex
             # Each attempt writes under its own folder: a stale attempt can never

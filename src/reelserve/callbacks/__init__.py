@@ -1,0 +1,1 @@
+"""Callbacks: payloads per dialect, signing, the retry policy and the delivery loop."""

@@ -1,0 +1,59 @@
+"""Deliveries (one callback to send) and their attempts."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # waiting for its first attempt or a retry
+    DELIVERED = "delivered"  # a 2xx answer
+    FAILED = "failed"  # stopped for good: the receiver answered 410, or the URL is blocked
+    ABANDONED = "abandoned"  # every retry used up
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    id: str
+    webhook_id: str
+    task_id: str
+    api_key_id: str
+    url: str
+    body: str
+
+    @classmethod
+    def create(cls, task_id: str, api_key_id: str, url: str, body: str) -> NewDelivery:
+        """A delivery with fresh ids (`webhook_id` is what receivers dedupe on)."""
+        return cls(
+            id=uuid.uuid4().hex,
+            webhook_id=f"msg_{uuid.uuid4().hex}",
+            task_id=task_id,
+            api_key_id=api_key_id,
+            url=url,
+            body=body,
+        )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: str
+    webhook_id: str
+    task_id: str
+    api_key_id: str
+    url: str
+    body: str
+    state: DeliveryState
+    attempts: int
+    next_attempt_at: float
+    lease_token: str | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Attempt:
+    at: float
+    http_status: int | None
+    error: str
+    duration_ms: int
