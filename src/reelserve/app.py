@@ -15,8 +15,8 @@ from reelserve import __version__
 from reelserve.api import callbacks, files, runway
 from reelserve.api.cors import Cors
 from reelserve.api.envelope import install_error_handlers
-from reelserve.blobs.links import MediaLinks
 from reelserve.blobs.base import BlobStore
+from reelserve.blobs.links import MediaLinks
 from reelserve.blobs.local import LocalBlobStore
 from reelserve.blobs.signing import UrlSigner
 from reelserve.callbacks.loop import DeliveryLoop

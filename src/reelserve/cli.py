@@ -51,9 +51,19 @@ async def _with_store(settings: Settings) -> Store:
     return store
 
 
+WebhookKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--webhook-hmac-key",
+        help="secret that signs this key's callbacks (KIE and Standard Webhooks signatures)",
+    ),
+]
+
+
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option("--name", help="a unique name for the key")],
+    webhook_hmac_key: WebhookKeyOption = None,
 ) -> None:
     """Create an API key; the key is printed alone on the last line."""
 
@@ -61,7 +71,9 @@ def keys_create(
         store = await _with_store(Settings())
         try:
             key = generate_key()
-            await store.keys.create(name, hash_key(key), display_prefix(key))
+            await store.keys.create(
+                name, hash_key(key), display_prefix(key), webhook_hmac_key or None
+            )
             return key
         finally:
             await store.close()
@@ -102,6 +114,26 @@ def keys_list() -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+@keys_app.command("update")
+def keys_update(name: str, webhook_hmac_key: WebhookKeyOption = None) -> None:
+    """Change a key's settings, e.g. rotate its webhook HMAC key ("" clears it)."""
+    if webhook_hmac_key is None:
+        typer.echo("error: nothing to update (see --help)", err=True)
+        raise typer.Exit(2)
+
+    async def run() -> bool:
+        store = await _with_store(Settings())
+        try:
+            return await store.keys.set_webhook_key(name, webhook_hmac_key or None)
+        finally:
+            await store.close()
+
+    if not asyncio.run(run()):
+        typer.echo(f"error: no key named {name!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Updated {name!r}.")
 
 
 @keys_app.command("revoke")

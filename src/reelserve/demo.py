@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,45 @@ def _demo_image() -> str:
     buf = io.BytesIO()
     Image.fromarray(rgb.clip(0, 255).astype("uint8")).save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+class CallbackReceiver:
+    """A local webhook receiver: records every callback the server POSTs to it."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received: list[tuple[dict[str, str], bytes]] = []
+        self.received = received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                received.append((dict(self.headers), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/reelserve-callback"
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def wait_for(self, task_id: str, timeout: float = 30) -> tuple[dict[str, str], dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for headers, body in self.received:
+                payload = json.loads(body)
+                if payload.get("data", {}).get("task_id") == task_id:
+                    return headers, payload
+            time.sleep(0.05)
+        raise TimeoutError(f"no callback for {task_id} within {timeout} s")
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
 
 
 def _say(text: str) -> None:
@@ -150,7 +191,17 @@ def _submit(client: httpx.Client, path: str, body: dict[str, Any]) -> str:
 
 def _demo(client: httpx.Client, out: Path) -> list[tuple[str, Path, Any]]:
     out.mkdir(parents=True, exist_ok=True)
-    _say("1. text-to-video and image-to-video, submitted together")
+    receiver = CallbackReceiver()
+    try:
+        return _run_demo(client, out, receiver)
+    finally:
+        receiver.close()
+
+
+def _run_demo(
+    client: httpx.Client, out: Path, receiver: CallbackReceiver
+) -> list[tuple[str, Path, Any]]:
+    _say("1. text-to-video (with a callback) and image-to-video, submitted together")
     t2v = _submit(
         client,
         "/api/v1/runway/generate",
@@ -160,6 +211,7 @@ def _demo(client: httpx.Client, out: Path) -> list[tuple[str, Path, Any]]:
             "quality": "720p",
             "aspectRatio": "16:9",
             "waterMark": "reelserve",
+            "callBackUrl": receiver.url,
         },
     )
     i2v = _submit(
@@ -177,6 +229,9 @@ def _demo(client: httpx.Client, out: Path) -> list[tuple[str, Path, Any]]:
         "text-to-video": _wait(client, t2v, "text-to-video"),
         "image-to-video": _wait(client, i2v, "image-to-video"),
     }
+    headers, payload = receiver.wait_for(t2v)
+    _say(f"  callback received at {receiver.url} (webhook-id {headers.get('webhook-id')}):")
+    _say("    " + json.dumps(payload)[:300])
     _say("2. extend the text-to-video by 5 seconds")
     ext = _submit(
         client,

@@ -20,7 +20,9 @@ router = APIRouter(prefix="/api/v1/callbacks", tags=["callbacks"])
 
 ALL_DIALECTS = tuple(Dialect)
 TASK_ID_QUERY = {
-    "parameters": [{"name": "taskId", "in": "query", "required": True, "schema": {"type": "string"}}]
+    "parameters": [
+        {"name": "taskId", "in": "query", "required": True, "schema": {"type": "string"}}
+    ]
 }
 
 

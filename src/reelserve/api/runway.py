@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 from reelserve.api.body import openapi_body, parse_body
 from reelserve.api.deps import current_key, task_service
 from reelserve.api.envelope import ok
-from reelserve.blobs.links import MediaLinks
 from reelserve.api.runway_schemas import ExtendBody, GenerateBody
 from reelserve.api.timefmt import runway_time
+from reelserve.blobs.links import MediaLinks
 from reelserve.errors import ValidationFailed
 from reelserve.tasks.models import Dialect, Status, Task
 

@@ -134,7 +134,10 @@ class DeliveryLoop:
             if decision.state.value != "delivered":
                 log.info(
                     "callback %s for task %s: %s -> %s",
-                    delivery.id, delivery.task_id, sent.attempt.error, decision.state.value,
+                    delivery.id,
+                    delivery.task_id,
+                    sent.attempt.error,
+                    decision.state.value,
                 )
         finally:
             self._hosts[host] -= 1

@@ -29,7 +29,7 @@ def is_success(status: int | None) -> bool:
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent/bad."""
+    """Seconds to wait from a Retry-After header (seconds or HTTP date); None if absent/bad."""
     if not value:
         return None
     value = value.strip()
@@ -44,7 +44,9 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-def retry_delay(retries_done: int, delays: tuple[float, ...], retry_after: float | None) -> float | None:
+def retry_delay(
+    retries_done: int, delays: tuple[float, ...], retry_after: float | None
+) -> float | None:
     """Seconds before the next try after `retries_done` retries; None when none is left."""
     if retries_done >= len(delays):
         return None

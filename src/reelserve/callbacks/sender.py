@@ -19,7 +19,9 @@ class Sent:
     blocked: bool
 
 
-async def send(client: httpx.AsyncClient, delivery: Delivery, key: str | None, timeout_s: float) -> Sent:
+async def send(
+    client: httpx.AsyncClient, delivery: Delivery, key: str | None, timeout_s: float
+) -> Sent:
     """POST `delivery` once. Redirects are not followed; the answer's body is not read."""
     timestamp = int(time.time())
     headers = callback_headers(
@@ -36,7 +38,10 @@ async def send(client: httpx.AsyncClient, delivery: Delivery, key: str | None, t
     blocked = False
     try:
         request = client.build_request(
-            "POST", delivery.url, content=delivery.body.encode(), headers=headers,
+            "POST",
+            delivery.url,
+            content=delivery.body.encode(),
+            headers=headers,
             timeout=httpx.Timeout(timeout_s),
         )
         response = await client.send(request, stream=True, follow_redirects=False)

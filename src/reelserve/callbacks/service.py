@@ -25,7 +25,9 @@ class CallbackService:
         if not task.callback_url:
             raise ValidationFailed("taskId", "the task has no callBackUrl to deliver to")
         if not task.status.finished:
-            raise ValidationFailed("taskId", "the task has not finished yet, so there is no callback")
+            raise ValidationFailed(
+                "taskId", "the task has not finished yet, so there is no callback"
+            )
         past = await self._store.deliveries.for_task(task.id)
         if past:
             # The same payload as before, byte for byte.

@@ -30,7 +30,9 @@ import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-BLOCKED_HOSTNAMES = frozenset({"localhost", "metadata.google.internal", "metadata", "instance-data"})
+BLOCKED_HOSTNAMES = frozenset(
+    {"localhost", "metadata.google.internal", "metadata", "instance-data"}
+)
 METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
 )
@@ -90,11 +92,15 @@ def check_url(url: str) -> None:
     except ValueError:
         raise BlockedUrl("the URL cannot be parsed") from None
     host = host.rstrip(".").lower()
-    if host in BLOCKED_HOSTNAMES or host.endswith(".localhost"):
-        raise BlockedUrl(f"{host} is a local host name")
+    _check_name(host)
     ip = parse_ip_literal(host)
     if ip is not None and (reason := blocked_reason(ip)) is not None:
         raise BlockedUrl(f"{host} is {reason}")
+
+
+def _check_name(host: str) -> None:
+    if host in BLOCKED_HOSTNAMES or host.endswith(".localhost"):
+        raise BlockedUrl(f"{host} is a local host name")
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -118,11 +124,15 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         address = await self._checked_address(host, port)
         return await self._inner.connect_tcp(
-            address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+            address,
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,
         )
 
     async def _checked_address(self, host: str, port: int) -> str:
-        check_url(f"http://{host if ':' not in host else '[' + host + ']'}/")
+        _check_name(host.rstrip(".").lower())
         literal = parse_ip_literal(host)
         if literal is not None:
             addresses = [literal]

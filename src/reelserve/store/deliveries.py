@@ -133,20 +133,33 @@ class DeliveryStore:
         """A task's deliveries, oldest first, each with its attempts."""
 
         def op(conn: Connection) -> list[tuple[Delivery, list[Attempt]]]:
-            rows = conn.execute(
-                select(deliveries).where(deliveries.c.task_id == task_id).order_by(deliveries.c.seq)
-            ).mappings().all()
+            rows = (
+                conn.execute(
+                    select(deliveries)
+                    .where(deliveries.c.task_id == task_id)
+                    .order_by(deliveries.c.seq)
+                )
+                .mappings()
+                .all()
+            )
             out = []
             for row in rows:
-                attempts = conn.execute(
-                    select(delivery_attempts)
-                    .where(delivery_attempts.c.delivery_id == row["id"])
-                    .order_by(delivery_attempts.c.id)
-                ).mappings().all()
+                attempts = (
+                    conn.execute(
+                        select(delivery_attempts)
+                        .where(delivery_attempts.c.delivery_id == row["id"])
+                        .order_by(delivery_attempts.c.id)
+                    )
+                    .mappings()
+                    .all()
+                )
                 out.append(
                     (
                         _delivery(row),
-                        [Attempt(a["at"], a["http_status"], a["error"], a["duration_ms"]) for a in attempts],
+                        [
+                            Attempt(a["at"], a["http_status"], a["error"], a["duration_ms"])
+                            for a in attempts
+                        ],
                     )
                 )
             return out
@@ -155,7 +168,10 @@ class DeliveryStore:
 
     async def next_due(self) -> float | None:
         """When the earliest pending delivery is due (for the loop's sleep)."""
-        stmt = select(deliveries.c.next_attempt_at).where(
-            deliveries.c.state == DeliveryState.PENDING.value
-        ).order_by(deliveries.c.next_attempt_at).limit(1)
+        stmt = (
+            select(deliveries.c.next_attempt_at)
+            .where(deliveries.c.state == DeliveryState.PENDING.value)
+            .order_by(deliveries.c.next_attempt_at)
+            .limit(1)
+        )
         return await self._db.read(lambda conn: conn.scalar(stmt))

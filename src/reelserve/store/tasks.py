@@ -11,9 +11,9 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
+from reelserve.callbacks.models import NewDelivery
 from reelserve.store.batch import InsertBatcher
 from reelserve.store.cache import TtlCache
-from reelserve.callbacks.models import NewDelivery
 from reelserve.store.db import Database
 from reelserve.store.deliveries import insert_delivery
 from reelserve.store.rows import task_from_row

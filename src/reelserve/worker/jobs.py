@@ -20,7 +20,6 @@ from reelserve.worker.failures import GET_IMAGE_FAILED, INCORRECT_IMAGE_FORMAT, 
 from reelserve.worker.pipeline import RenderPlan
 from reelserve.worker.sources import fetch_bytes
 
-
 Exempt = tuple[tuple[str, int], ...]
 """Addresses the URL guard lets through (tests stand a loopback server in for a public one)."""
 
