@@ -174,3 +174,71 @@ def decode_all(path: Path) -> list[np.ndarray]:
 def mad(a: np.ndarray, b: np.ndarray) -> float:
     """Mean absolute difference in 0..255 units."""
     return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+async def _create_keys_with_webhooks(
+    settings: Settings, specs: dict[str, str | None]
+) -> dict[str, str]:
+    """API keys by name, each with its webhook HMAC key (None: unsigned callbacks)."""
+    store = Store(settings.resolved_database_url)
+    await store.open()
+    keys = {}
+    try:
+        for name, webhook_key in specs.items():
+            key = generate_key()
+            await store.keys.create(name, hash_key(key), display_prefix(key), webhook_key)
+            keys[name] = key
+    finally:
+        await store.close()
+    return keys
+
+
+@contextmanager
+def run_server_with(
+    data_dir: Path,
+    keys: dict[str, str | None] | None = None,
+    *,
+    run_worker: bool = True,
+    outbound_exempt: tuple[tuple[str, int], ...] = (),
+    loop: str = "auto",
+    **overrides: Any,
+) -> Iterator[RunningServer]:
+    """`run_server`, with webhook HMAC keys per API key and `create_app(outbound_exempt=...)`.
+
+    `loop="asyncio"` (not uvloop) makes the server resolve names through
+    `socket.getaddrinfo`, so a test can stub DNS answers with monkeypatch.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "public_url": base,
+        "allow_private_urls": True,
+        "worker_poll_s": 0.2,
+        "x264_preset": "ultrafast",
+    }
+    values.update(overrides)
+    settings = Settings(**values)
+    specs = keys if keys is not None else {"alice": None, "bob": None}
+    created = asyncio.run(_create_keys_with_webhooks(settings, specs))
+    app = create_app(settings, run_worker=run_worker, outbound_exempt=outbound_exempt)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", loop=loop))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    running = RunningServer(base, settings, created, app)
+    try:
+        yield running
+    finally:
+        for c in running.clients:
+            c.close()
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()

@@ -1,10 +1,13 @@
 """The delivery loop: claims due deliveries with a lease and sends them concurrently.
 
 Runs in every `reelserve serve` (and every worker process): leases make any
-number of loops safe side by side. A receiver that hangs holds one slot for
-at most the timeout; slots are bounded overall (`concurrency`) and per host
-(`per_host`), so one dead receiver can neither delay others nor take every
-slot. Workers never wait on it: they only insert the outbox row.
+number of loops safe side by side. Sends are bounded overall (`concurrency`)
+and per receiver origin (`per_origin`: scheme, host and port). A claim skips
+the origins already at their bound, so a receiver that hangs holds at most
+`per_origin` slots for at most the timeout, and never delays deliveries to
+others; rows of one claim beyond an origin's bound wait in memory for that
+origin's next free slot (they stay leased). Workers never wait on any of
+this: they only insert the outbox row.
 """
 
 from __future__ import annotations
@@ -12,14 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
 from contextlib import suppress
-from urllib.parse import urlsplit
 
 import httpx
 
-from reelserve.callbacks.models import Delivery
+from reelserve.callbacks.models import Delivery, DeliveryState
 from reelserve.callbacks.policy import decide
 from reelserve.callbacks.sender import send
 from reelserve.security.urlguard import outbound_transport
@@ -29,9 +31,6 @@ from reelserve.store.store import Store
 
 log = logging.getLogger("reelserve.callbacks")
 
-DEFER_S = 0.25
-"""How long a delivery waits when its host already has `per_host` sends in flight."""
-
 
 class DeliveryLoop:
     def __init__(
@@ -40,19 +39,21 @@ class DeliveryLoop:
         store: Store,
         *,
         concurrency: int = 64,
-        per_host: int = 8,
+        per_origin: int = 8,
         exempt: Iterable[tuple[str, int]] = (),
     ) -> None:
         self.settings = settings
         self.store = store
         self.concurrency = concurrency
-        self.per_host = per_host
+        self.per_origin = per_origin
         self._exempt = tuple(exempt)
         self._wake = asyncio.Event()
         self._stopping = False
         self._inflight: set[asyncio.Task[None]] = set()
-        self._hosts: Counter[str] = Counter()
+        self._sending: Counter[str] = Counter()
+        self._waiting: defaultdict[str, deque[Delivery]] = defaultdict(deque)
         self._keys: TtlCache[tuple[str | None]] = TtlCache(5.0)
+        self._client: httpx.AsyncClient | None = None
         # A delivery's lease must outlive its slowest possible attempt.
         self.lease_s = max(settings.lease_s, 2 * settings.callback_timeout_s + 5)
 
@@ -63,15 +64,20 @@ class DeliveryLoop:
         self._stopping = True
         self._wake.set()
 
+    @property
+    def busy(self) -> int:
+        """Deliveries this loop holds: being sent or waiting for their origin."""
+        return len(self._inflight) + sum(len(q) for q in self._waiting.values())
+
     async def run(self) -> None:
         transport = outbound_transport(self.settings.allow_private_urls, self._exempt)
-        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=16)
+        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=32)
         async with httpx.AsyncClient(transport=transport, limits=limits) as client:
+            self._client = client
             try:
                 while not self._stopping:
                     self._wake.clear()
-                    claimed = await self._claim(client)
-                    if claimed and len(self._inflight) < self.concurrency:
+                    if await self._claim() and self.busy < self.concurrency:
                         continue  # there may be more due right now
                     await self._sleep()
             finally:
@@ -80,69 +86,80 @@ class DeliveryLoop:
                 # Unfinished sends keep their lease until it lapses, then go again.
                 await asyncio.gather(*self._inflight, return_exceptions=True)
 
-    async def _claim(self, client: httpx.AsyncClient) -> int:
-        free = self.concurrency - len(self._inflight)
+    async def _claim(self) -> int:
+        free = self.concurrency - self.busy
         if free <= 0:
             return 0
+        full = [o for o, n in self._sending.items() if n >= self.per_origin]
         try:
-            batch = await self.store.deliveries.claim_due(free, self.lease_s)
+            batch = await self.store.deliveries.claim_due(free, self.lease_s, skip_origins=full)
         except Exception:
             log.exception("claiming deliveries failed; will retry")
             return 0
         for delivery in batch:
-            task = asyncio.create_task(self._deliver(client, delivery))
-            self._inflight.add(task)
-            task.add_done_callback(self._done)
+            self._start_or_queue(delivery)
         return len(batch)
 
-    def _done(self, task: asyncio.Task[None]) -> None:
+    def _start_or_queue(self, delivery: Delivery) -> None:
+        if self._sending[delivery.origin] >= self.per_origin:
+            self._waiting[delivery.origin].append(delivery)
+            return
+        self._sending[delivery.origin] += 1
+        task = asyncio.create_task(self._deliver(delivery))
+        self._inflight.add(task)
+        task.add_done_callback(lambda t: self._done(t, delivery.origin))
+
+    def _done(self, task: asyncio.Task[None], origin: str) -> None:
         self._inflight.discard(task)
+        self._sending[origin] -= 1
+        if self._sending[origin] <= 0:
+            del self._sending[origin]
+        waiting = self._waiting.get(origin)
+        if waiting:
+            self._start_or_queue(waiting.popleft())
+            if not waiting:
+                del self._waiting[origin]
         self._wake.set()  # a slot is free
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.error("delivery crashed: %r", exc)
 
     async def _sleep(self) -> None:
+        """Until woken (new delivery, free slot), the next due retry, or the poll period."""
         timeout = self.settings.worker_poll_s
-        with suppress(Exception):
-            due = await self.store.deliveries.next_due()
-            if due is not None:
-                timeout = min(timeout, max(0.0, due - time.time()))
-        if timeout > 0:
+        if self.busy < self.concurrency:
+            with suppress(Exception):
+                due = await self.store.deliveries.next_due()
+                if due is not None:
+                    timeout = min(timeout, max(0.0, due - time.time()))
+        # Always yield, even with nothing to wait for: sends and the API share this loop.
+        await asyncio.sleep(0)
+        if timeout > 0 and not self._wake.is_set():
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
-    async def _deliver(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
-        host = urlsplit(delivery.url).hostname or ""
-        if self._hosts[host] >= self.per_host:
-            await self.store.deliveries.defer(delivery, time.time() + DEFER_S)
-            return
-        self._hosts[host] += 1
-        try:
-            key = await self._webhook_key(delivery.api_key_id)
-            sent = await send(client, delivery, key, self.settings.callback_timeout_s)
-            decision = decide(
-                attempt_number=delivery.attempts + 1,
-                status=sent.attempt.http_status,
-                blocked=sent.blocked,
-                retry_after=sent.retry_after,
-                delays=self.settings.callback_retry_delays,
-                now=sent.attempt.at,
+    async def _deliver(self, delivery: Delivery) -> None:
+        assert self._client is not None
+        key = await self._webhook_key(delivery.api_key_id)
+        sent = await send(self._client, delivery, key, self.settings.callback_timeout_s)
+        decision = decide(
+            attempt_number=delivery.attempts + 1,
+            status=sent.attempt.http_status,
+            blocked=sent.blocked,
+            retry_after=sent.retry_after,
+            delays=self.settings.callback_retry_delays,
+            now=sent.attempt.at,
+        )
+        await self.store.deliveries.record(
+            delivery, sent.attempt, decision.state, decision.next_attempt_at
+        )
+        if decision.state is not DeliveryState.DELIVERED:
+            log.info(
+                "callback %s for task %s: %s -> %s",
+                delivery.id,
+                delivery.task_id,
+                sent.attempt.error,
+                decision.state.value,
             )
-            await self.store.deliveries.record(
-                delivery, sent.attempt, decision.state, decision.next_attempt_at
-            )
-            if decision.state.value != "delivered":
-                log.info(
-                    "callback %s for task %s: %s -> %s",
-                    delivery.id,
-                    delivery.task_id,
-                    sent.attempt.error,
-                    decision.state.value,
-                )
-        finally:
-            self._hosts[host] -= 1
-            if self._hosts[host] <= 0:
-                del self._hosts[host]
 
     async def _webhook_key(self, api_key_id: str) -> str | None:
         cached = self._keys.get(api_key_id)

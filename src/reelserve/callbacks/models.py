@@ -5,6 +5,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlsplit
+
+
+def origin_of(url: str) -> str:
+    """scheme://host:port, the unit the delivery loop bounds concurrency by."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    port = port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
 
 
 class DeliveryState(StrEnum):
@@ -49,6 +61,10 @@ class Delivery:
     next_attempt_at: float
     lease_token: str | None
     created_at: float
+
+    @property
+    def origin(self) -> str:
+        return origin_of(self.url)
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from reelserve.callbacks.models import Attempt, Delivery, DeliveryState, NewDelivery
+from reelserve.callbacks.models import Attempt, Delivery, DeliveryState, NewDelivery, origin_of
 from reelserve.store.db import Database
 from reelserve.store.tables import deliveries, delivery_attempts
 
@@ -24,6 +25,7 @@ def insert_delivery(conn: Connection, new: NewDelivery, now: float | None = None
             task_id=new.task_id,
             api_key_id=new.api_key_id,
             url=new.url,
+            origin=origin_of(new.url),
             body=new.body,
             state=DeliveryState.PENDING.value,
             attempts=0,
@@ -57,14 +59,21 @@ class DeliveryStore:
     async def insert(self, new: NewDelivery) -> None:
         await self._db.write(lambda conn: insert_delivery(conn, new))
 
-    async def claim_due(self, limit: int, lease_s: float) -> list[Delivery]:
-        """Lease up to `limit` deliveries that are due, oldest first, in one statement."""
+    async def claim_due(
+        self, limit: int, lease_s: float, skip_origins: Collection[str] = ()
+    ) -> list[Delivery]:
+        """Lease up to `limit` due deliveries, oldest first, in one statement.
+
+        `skip_origins` are receivers the caller cannot send to now (at their bound).
+        """
         now = time.time()
         due = and_(
             deliveries.c.state == DeliveryState.PENDING.value,
             deliveries.c.next_attempt_at <= now,
             or_(deliveries.c.lease_expires_at.is_(None), deliveries.c.lease_expires_at < now),
         )
+        if skip_origins:
+            due = and_(due, deliveries.c.origin.not_in(list(skip_origins)))
         candidates = (
             select(deliveries.c.seq)
             .where(due)
@@ -120,15 +129,6 @@ class DeliveryStore:
 
         return await self._db.write(op)
 
-    async def defer(self, delivery: Delivery, until: float) -> None:
-        """Hand a claimed delivery back untried, due again at `until`."""
-        stmt = (
-            update(deliveries)
-            .where(deliveries.c.id == delivery.id, deliveries.c.lease_token == delivery.lease_token)
-            .values(next_attempt_at=until, lease_token=None, lease_expires_at=None)
-        )
-        await self._db.write(lambda conn: conn.execute(stmt))
-
     async def for_task(self, task_id: str) -> list[tuple[Delivery, list[Attempt]]]:
         """A task's deliveries, oldest first, each with its attempts."""
 
@@ -167,11 +167,17 @@ class DeliveryStore:
         return await self._db.read(op)
 
     async def next_due(self) -> float | None:
-        """When the earliest pending delivery is due (for the loop's sleep)."""
-        stmt = (
-            select(deliveries.c.next_attempt_at)
-            .where(deliveries.c.state == DeliveryState.PENDING.value)
-            .order_by(deliveries.c.next_attempt_at)
-            .limit(1)
+        """When the earliest pending delivery can next be claimed (for the loop's sleep).
+
+        One being sent right now counts from when its lease lapses, not from
+        its due time: else the loop would spin while a slow receiver holds it.
+        """
+        now = time.time()
+        claimable_at = case(
+            (deliveries.c.lease_expires_at > now, deliveries.c.lease_expires_at),
+            else_=deliveries.c.next_attempt_at,
+        )
+        stmt = select(func.min(claimable_at)).where(
+            deliveries.c.state == DeliveryState.PENDING.value
         )
         return await self._db.read(lambda conn: conn.scalar(stmt))

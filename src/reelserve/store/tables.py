@@ -59,6 +59,7 @@ deliveries = Table(
     Column("task_id", String(64), nullable=False, index=True),
     Column("api_key_id", String(32), nullable=False),
     Column("url", Text, nullable=False),
+    Column("origin", String(300), nullable=False),
     Column("body", Text, nullable=False),
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("task_id", sa.String(64), nullable=False),
         sa.Column("api_key_id", sa.String(32), nullable=False),
         sa.Column("url", sa.Text, nullable=False),
+        sa.Column("origin", sa.String(300), nullable=False),
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
