@@ -54,17 +54,7 @@ def wait_for_task(client: httpx.Client, task_id: str, timeout: float = 120) -> d
 
 
 async def _create_keys(settings: Settings, names: list[str]) -> dict[str, str]:
-    store = Store(settings.resolved_database_url)
-    await store.open()
-    keys = {}
-    try:
-        for name in names:
-            key = generate_key()
-            await store.keys.create(name, hash_key(key), display_prefix(key))
-            keys[name] = key
-    finally:
-        await store.close()
-    return keys
+    return await _create_keys_with_webhooks(settings, dict.fromkeys(names))
 
 
 @contextmanager
@@ -75,40 +65,11 @@ def run_server(
     run_worker: bool = True,
     **overrides: Any,
 ) -> Iterator[RunningServer]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    values: dict[str, Any] = {
-        "data_dir": data_dir,
-        "public_url": base,
-        "allow_private_urls": True,
-        "worker_poll_s": 0.2,
-        "x264_preset": "ultrafast",
-    }
-    values.update(overrides)
-    settings = Settings(**values)
-    keys = asyncio.run(_create_keys(settings, list(key_names)))
-    app = create_app(settings, run_worker=run_worker)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("test server did not start")
-        time.sleep(0.02)
-    running = RunningServer(base, settings, keys, app)
-    try:
+    """A real server on a loopback port, with unsigned keys named `key_names`."""
+    with run_server_with(
+        data_dir, dict.fromkeys(key_names), run_worker=run_worker, **overrides
+    ) as running:
         yield running
-    finally:
-        for c in running.clients:
-            c.close()
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
 
 
 def png_bytes(
