@@ -60,10 +60,27 @@ WebhookKeyOption = Annotated[
 ]
 
 
+RateLimitOption = Annotated[
+    int | None,
+    typer.Option("--rate-limit", min=0, help="new tasks per 10 s (default 20; 0: unlimited)"),
+]
+MaxConcurrentOption = Annotated[
+    int | None,
+    typer.Option("--max-concurrent", min=0, help="tasks running at once (0: unlimited)"),
+]
+MaxQueuedOption = Annotated[
+    int | None,
+    typer.Option("--max-queued", min=0, help="tasks waiting at once (0: unlimited)"),
+]
+
+
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option("--name", help="a unique name for the key")],
     webhook_hmac_key: WebhookKeyOption = None,
+    rate_limit: RateLimitOption = None,
+    max_concurrent: MaxConcurrentOption = None,
+    max_queued: MaxQueuedOption = None,
 ) -> None:
     """Create an API key; the key is printed alone on the last line."""
 
@@ -72,7 +89,13 @@ def keys_create(
         try:
             key = generate_key()
             await store.keys.create(
-                name, hash_key(key), display_prefix(key), webhook_hmac_key or None
+                name,
+                hash_key(key),
+                display_prefix(key),
+                webhook_hmac_key or None,
+                rate_limit=20 if rate_limit is None else rate_limit,
+                max_concurrent=max_concurrent or 0,
+                max_queued=max_queued or 0,
             )
             return key
         finally:
@@ -92,7 +115,10 @@ def keys_list() -> None:
     """List API keys (names and prefixes; keys themselves are never stored)."""
     from reelserve.api.timefmt import runway_time
 
-    async def run() -> list[tuple[str, str, str, str]]:
+    def limit(n: int) -> str:
+        return str(n) if n else "unlimited"
+
+    async def run() -> list[tuple[str, ...]]:
         store = await _with_store(Settings())
         try:
             return [
@@ -101,6 +127,9 @@ def keys_list() -> None:
                     k.key_prefix + "…",
                     runway_time(k.created_at),
                     "revoked " + runway_time(k.revoked_at) if k.revoked_at else "active",
+                    f"rate/10s {limit(k.rate_limit)}",
+                    f"concurrent {limit(k.max_concurrent)}",
+                    f"queued {limit(k.max_queued)}",
                 )
                 for k in await store.keys.list()
             ]
@@ -111,22 +140,38 @@ def keys_list() -> None:
     if not rows:
         typer.echo("no API keys yet: reelserve keys create --name NAME")
         return
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
 @keys_app.command("update")
-def keys_update(name: str, webhook_hmac_key: WebhookKeyOption = None) -> None:
-    """Change a key's settings, e.g. rotate its webhook HMAC key ("" clears it)."""
-    if webhook_hmac_key is None:
+def keys_update(
+    name: str,
+    webhook_hmac_key: WebhookKeyOption = None,
+    rate_limit: RateLimitOption = None,
+    max_concurrent: MaxConcurrentOption = None,
+    max_queued: MaxQueuedOption = None,
+) -> None:
+    """Change a key's settings: rotate its webhook HMAC key ("" clears it), its limits."""
+    changes: dict[str, object] = {}
+    if webhook_hmac_key is not None:
+        changes["webhook_hmac_key"] = webhook_hmac_key or None
+    for field, value in (
+        ("rate_limit", rate_limit),
+        ("max_concurrent", max_concurrent),
+        ("max_queued", max_queued),
+    ):
+        if value is not None:
+            changes[field] = value
+    if not changes:
         typer.echo("error: nothing to update (see --help)", err=True)
         raise typer.Exit(2)
 
     async def run() -> bool:
         store = await _with_store(Settings())
         try:
-            return await store.keys.set_webhook_key(name, webhook_hmac_key or None)
+            return await store.keys.update(name, **changes)
         finally:
             await store.close()
 

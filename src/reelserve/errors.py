@@ -58,6 +58,10 @@ class RateLimited(ReelserveError):
     code = 429
 
 
+class QueueFull(RateLimited):
+    """Reached the limit for concurrent generations."""
+
+
 class Maintenance(ReelserveError):
     """The service is under maintenance, please try again later"""
 

@@ -1,31 +1,33 @@
 """Group inserts: rows submitted while a write is in flight go out together.
 
-Under load, many requests insert at once; one multi-row INSERT in one
-transaction costs little more than a single row, so throughput grows with
-concurrency instead of queueing behind per-row commits. At most one flush is
-in flight; a lone request is written at once. If a batch fails, its rows are
-retried one by one so one bad row cannot fail the others.
+Under load, many requests insert at once; one transaction for many rows costs
+little more than for one, so throughput grows with concurrency instead of
+queueing behind per-row commits. At most one flush is in flight; a lone
+request is written at once. The flush returns one outcome per item (None or
+the exception for that item, e.g. a refused admission); if the flush itself
+fails, the items are retried one by one so one bad row cannot fail the others.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Generic, TypeVar
 
-Flush = Callable[[list[dict[str, Any]]], Awaitable[None]]
+Item = TypeVar("Item")
+Flush = Callable[[list[Item]], Awaitable[list[BaseException | None]]]
 
 
-class InsertBatcher:
-    def __init__(self, flush: Flush, max_rows: int = 256) -> None:
+class InsertBatcher(Generic[Item]):
+    def __init__(self, flush: Flush[Item], max_rows: int = 256) -> None:
         self._flush = flush
         self._max_rows = max_rows
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._pending: list[tuple[Item, asyncio.Future[None]]] = []
         self._running: asyncio.Task[None] | None = None
 
-    async def insert(self, row: dict[str, Any]) -> None:
+    async def insert(self, item: Item) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((row, future))
+        self._pending.append((item, future))
         if self._running is None:
             self._running = asyncio.create_task(self._drain())
         await future
@@ -39,23 +41,21 @@ class InsertBatcher:
         finally:
             self._running = None
 
-    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+    async def _write(self, batch: list[tuple[Item, asyncio.Future[None]]]) -> None:
         try:
-            await self._flush([row for row, _ in batch])
+            outcomes = await self._flush([item for item, _ in batch])
         except Exception as exc:
             if len(batch) == 1:
                 _settle(batch[0][1], exc)
                 return
-            for row, future in batch:
+            outcomes = []
+            for item, _ in batch:
                 try:
-                    await self._flush([row])
+                    outcomes.extend(await self._flush([item]))
                 except Exception as single:
-                    _settle(future, single)
-                else:
-                    _settle(future, None)
-            return
-        for _, future in batch:
-            _settle(future, None)
+                    outcomes.append(single)
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            _settle(future, outcome)
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:

@@ -22,6 +22,17 @@ class ApiKey:
     key_prefix: str
     created_at: float
     revoked_at: float | None
+    rate_limit: int = 20
+    """New tasks per 10 seconds; 0 is unlimited."""
+    max_concurrent: int = 0
+    """Tasks running at once; more wait in the queue. 0 is unlimited."""
+    max_queued: int = 0
+    """Tasks waiting at once; more are refused (429). 0 is unlimited."""
+
+    @property
+    def limited(self) -> bool:
+        """Whether admitting a task needs counting (rate limit or queue cap)."""
+        return self.rate_limit > 0 or self.max_queued > 0
 
     @property
     def active(self) -> bool:
@@ -39,6 +50,9 @@ def _key_from_row(m: Any) -> ApiKey:
         key_prefix=m["key_prefix"],
         created_at=m["created_at"],
         revoked_at=m["revoked_at"],
+        rate_limit=m["rate_limit"],
+        max_concurrent=m["max_concurrent"],
+        max_queued=m["max_queued"],
     )
 
 
@@ -47,9 +61,26 @@ class KeyStore:
         self._db = db
 
     async def create(
-        self, name: str, key_hash: str, key_prefix: str, webhook_hmac_key: str | None = None
+        self,
+        name: str,
+        key_hash: str,
+        key_prefix: str,
+        webhook_hmac_key: str | None = None,
+        *,
+        rate_limit: int = 20,
+        max_concurrent: int = 0,
+        max_queued: int = 0,
     ) -> ApiKey:
-        key = ApiKey(uuid.uuid4().hex, name, key_prefix, time.time(), None)
+        key = ApiKey(
+            uuid.uuid4().hex,
+            name,
+            key_prefix,
+            time.time(),
+            None,
+            rate_limit=rate_limit,
+            max_concurrent=max_concurrent,
+            max_queued=max_queued,
+        )
         stmt = api_keys.insert().values(
             id=key.id,
             name=name,
@@ -57,6 +88,9 @@ class KeyStore:
             key_prefix=key_prefix,
             created_at=key.created_at,
             webhook_hmac_key=webhook_hmac_key,
+            rate_limit=rate_limit,
+            max_concurrent=max_concurrent,
+            max_queued=max_queued,
         )
         try:
             await self._db.write(lambda conn: conn.execute(stmt))
@@ -79,13 +113,14 @@ class KeyStore:
 
         return await self._db.read(op)
 
-    async def set_webhook_key(self, name: str, webhook_hmac_key: str | None) -> bool:
-        """Set (rotate) or clear a key's webhook HMAC key; False if no such key."""
-        stmt = (
-            update(api_keys)
-            .where(api_keys.c.name == name)
-            .values(webhook_hmac_key=webhook_hmac_key)
-        )
+    async def update(self, name: str, **values: object) -> bool:
+        """Change a key's settings (webhook_hmac_key, rate_limit, max_concurrent,
+        max_queued); False if there is no key of that name."""
+        allowed = {"webhook_hmac_key", "rate_limit", "max_concurrent", "max_queued"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"cannot update {sorted(unknown)}")
+        stmt = update(api_keys).where(api_keys.c.name == name).values(**values)
         return await self._db.write(lambda conn: bool(conn.execute(stmt).rowcount))
 
     async def webhook_key(self, api_key_id: str) -> str | None:

@@ -18,6 +18,12 @@ api_keys = Table(
     # Kept as given: signing needs the key itself. Readers of the database can
     # forge callbacks, as they can with any webhook sender that signs.
     Column("webhook_hmac_key", Text, nullable=True),
+    # New tasks per 10 s (0: unlimited), running tasks, queued tasks (0: unlimited).
+    Column("rate_limit", Integer, nullable=False, server_default="20"),
+    Column("max_concurrent", Integer, nullable=False, server_default="0"),
+    Column("max_queued", Integer, nullable=False, server_default="0"),
+    # When a worker last started one of this key's tasks: the fair-share order.
+    Column("last_claimed_at", Float, nullable=True),
 )
 
 tasks = Table(
@@ -25,7 +31,7 @@ tasks = Table(
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("id", String(64), nullable=False, unique=True),
-    Column("api_key_id", String(32), nullable=False, index=True),
+    Column("api_key_id", String(32), nullable=False),
     Column("dialect", String(16), nullable=False),
     Column("operation", String(32), nullable=False),
     Column("engine", String(64), nullable=False),
@@ -48,6 +54,8 @@ tasks = Table(
     Column("result", JSON, nullable=True),
     Column("media_expired_at", Float, nullable=True),
     Index("ix_tasks_status_seq", "status", "seq"),
+    Index("ix_tasks_key_created", "api_key_id", "created_at"),
+    Index("ix_tasks_key_status", "api_key_id", "status"),
 )
 
 deliveries = Table(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
@@ -12,13 +14,27 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from reelserve.callbacks.models import NewDelivery
+from reelserve.errors import QueueFull, RateLimited, ReelserveError
 from reelserve.store.batch import InsertBatcher
 from reelserve.store.cache import TtlCache
 from reelserve.store.db import Database
 from reelserve.store.deliveries import insert_delivery
 from reelserve.store.rows import task_from_row
-from reelserve.store.tables import tasks
+from reelserve.store.tables import api_keys, tasks
 from reelserve.tasks.models import NewTask, Result, Status, Task
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A key's limits on new tasks (0: unlimited)."""
+
+    api_key_id: str
+    rate_limit: int
+    max_queued: int
+    window_s: float = 10.0
+
+
+_Row: TypeAlias = tuple[dict[str, Any], Admission | None]
 
 DeliveryFor: TypeAlias = Callable[[Task], NewDelivery | None] | None
 """Builds the callback delivery of a task in its final state (the outbox row)."""
@@ -40,9 +56,15 @@ class TaskStore:
         self._db = db
         self._tasks: TtlCache[Task] = TtlCache(cache_s)
         self._positions: TtlCache[int] = TtlCache(cache_s)
-        self._inserts = InsertBatcher(self._insert_rows)
+        self._inserts: InsertBatcher[_Row] = InsertBatcher(self._insert_rows)
 
-    async def insert(self, new: NewTask) -> None:
+    async def insert(self, new: NewTask, admission: Admission | None = None) -> None:
+        """Insert a queued task; with `admission`, only within the key's limits.
+
+        The limits are checked in the transaction that inserts the row, so
+        concurrent submits can never exceed them: RateLimited (with the
+        seconds to wait) or QueueFull is raised instead.
+        """
         now = time.time()
         values = {
             "id": new.id,
@@ -62,10 +84,10 @@ class TaskStore:
             "fail_msg": "",
         }
 
-        await self._inserts.insert(values)
+        await self._inserts.insert((values, admission))
 
-    async def _insert_rows(self, rows: list[dict[str, Any]]) -> None:
-        await self._db.write(lambda conn: conn.execute(_INSERT, rows))
+    async def _insert_rows(self, rows: list[_Row]) -> list[BaseException | None]:
+        return await self._db.write(lambda conn: _insert_admitted(conn, rows, time.time()))
 
     async def get(self, task_id: str, *, fresh: bool = False) -> Task | None:
         """The task, possibly from the read cache unless `fresh` (see store/cache.py)."""
@@ -93,32 +115,57 @@ class TaskStore:
     async def claim(
         self, worker_id: str, engines: Collection[str], lease_s: float, max_attempts: int = 3
     ) -> Task | None:
-        """Take the oldest runnable task for one of `engines` in one atomic statement.
+        """Take the next runnable task for one of `engines` in one atomic statement.
 
         Runnable means queued, or running with an expired lease (its worker died)
-        and attempts left. The lease token returned with the task must accompany
-        every later write.
+        and attempts left, of a key below its `max_concurrent` (others wait in
+        the queue). Fair share: the task comes from the key served least
+        recently, oldest first within a key, so one key's burst cannot starve
+        another. The lease token returned with the task must accompany every
+        later write.
         """
         now = time.time()
-        runnable = or_(
-            tasks.c.status == Status.QUEUED.value,
-            and_(
-                tasks.c.status == Status.RUNNING.value,
-                tasks.c.lease_expires_at < now,
-                tasks.c.attempts < max_attempts,
-            ),
+
+        def runnable(t: Any) -> ColumnElement[bool]:
+            return or_(
+                t.c.status == Status.QUEUED.value,
+                and_(
+                    t.c.status == Status.RUNNING.value,
+                    t.c.lease_expires_at < now,
+                    t.c.attempts < max_attempts,
+                ),
+            )
+
+        t = tasks.alias("t")
+        other = tasks.alias("other")
+        running_of_key = (
+            select(func.count())
+            .select_from(other)
+            .where(
+                other.c.api_key_id == t.c.api_key_id,
+                other.c.status == Status.RUNNING.value,
+                other.c.lease_expires_at >= now,
+            )
+            .correlate(t)
+            .scalar_subquery()
         )
+        limit = func.coalesce(api_keys.c.max_concurrent, 0)
         candidate = (
-            select(tasks.c.seq)
-            .where(runnable, tasks.c.engine.in_(list(engines)))
-            .order_by(tasks.c.seq)
+            select(t.c.seq)
+            .select_from(t.outerjoin(api_keys, api_keys.c.id == t.c.api_key_id))
+            .where(
+                runnable(t),
+                t.c.engine.in_(list(engines)),
+                or_(limit == 0, running_of_key < limit),
+            )
+            .order_by(func.coalesce(api_keys.c.last_claimed_at, 0.0), t.c.seq)
             .limit(1)
-            .with_for_update(skip_locked=True)
+            .with_for_update(of=t, skip_locked=True)
             .scalar_subquery()
         )
         stmt = (
             update(tasks)
-            .where(tasks.c.seq == candidate, runnable)
+            .where(tasks.c.seq == candidate, runnable(tasks))
             .values(
                 status=Status.RUNNING.value,
                 lease_token=secrets.token_hex(16),
@@ -134,7 +181,14 @@ class TaskStore:
 
         def op(conn: Connection) -> Task | None:
             row = conn.execute(stmt).mappings().first()
-            return task_from_row(row) if row else None
+            if row is None:
+                return None
+            conn.execute(
+                update(api_keys)
+                .where(api_keys.c.id == row["api_key_id"])
+                .values(last_claimed_at=now)
+            )
+            return task_from_row(row)
 
         task = await self._db.write(op)
         if task is not None:
@@ -261,6 +315,61 @@ class TaskStore:
         )
         self._tasks.drop([task_id])
         return changed
+
+
+def _insert_admitted(conn: Connection, rows: list[_Row], now: float) -> list[BaseException | None]:
+    """Insert the rows in order; a row over its key's limits is skipped with its error.
+
+    Rows without limits go in as multi-row inserts; a limited row first locks
+    its key (PostgreSQL: FOR UPDATE; SQLite has one writer) and counts that
+    key's recent and queued tasks, the earlier rows of this batch included.
+    """
+    outcomes: list[BaseException | None] = []
+    plain: list[dict[str, Any]] = []
+
+    def flush_plain() -> None:
+        if plain:
+            conn.execute(_INSERT, list(plain))
+            plain.clear()
+
+    for values, admission in rows:
+        if admission is None:
+            plain.append(values)
+            outcomes.append(None)
+            continue
+        flush_plain()
+        refusal = _refusal(conn, admission, now)
+        if refusal is None:
+            conn.execute(_INSERT, values)
+        outcomes.append(refusal)
+    flush_plain()
+    return outcomes
+
+
+def _refusal(conn: Connection, admission: Admission, now: float) -> ReelserveError | None:
+    key = admission.api_key_id
+    conn.execute(select(api_keys.c.id).where(api_keys.c.id == key).with_for_update())
+    if admission.rate_limit:
+        since = now - admission.window_s
+        recent = tasks.c.api_key_id == key, tasks.c.created_at > since
+        count = conn.scalar(select(func.count()).select_from(tasks).where(*recent)) or 0
+        if count >= admission.rate_limit:
+            oldest = conn.scalar(select(func.min(tasks.c.created_at)).where(*recent)) or now
+            wait = max(1, math.ceil(oldest + admission.window_s - now))
+            return RateLimited(
+                f"Rate limit exceeded: at most {admission.rate_limit} new tasks per "
+                f"{admission.window_s:g} seconds for this key; retry in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
+    if admission.max_queued:
+        queued = conn.scalar(
+            select(func.count())
+            .select_from(tasks)
+            .where(tasks.c.api_key_id == key, tasks.c.status == Status.QUEUED.value)
+        )
+        if (queued or 0) >= admission.max_queued:
+            return QueueFull()
+    return None
 
 
 def _failure(fail_code: int, fail_msg: str, now: float) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from reelserve.security.urlguard import BlockedUrl, check_url
 from reelserve.settings import Settings
 from reelserve.store.keys import ApiKey
 from reelserve.store.store import Store
+from reelserve.store.tasks import Admission
 from reelserve.tasks import geometry
 from reelserve.tasks.models import Dialect, NewTask, Status, Task
 from reelserve.tasks.rules import DataUri
@@ -81,7 +82,8 @@ class TaskService:
                 params=params,
                 request=request,
                 callback_url=req.callback_url,
-            )
+            ),
+            key,
         )
 
     async def runway_extend(self, key: ApiKey, req: ExtendRequest) -> str:
@@ -120,7 +122,8 @@ class TaskService:
                 request=request,
                 parent_id=parent.id,
                 callback_url=req.callback_url,
-            )
+            ),
+            key,
         )
 
     def _check_outbound(self, field: str, url: str | None) -> None:
@@ -146,8 +149,9 @@ class TaskService:
             raise FeatureDisabled(f"no engine serves {operation.value} on this server")
         return engine
 
-    async def _submit(self, new: NewTask) -> str:
-        """Insert the task as queued and wake the worker; returns the task id."""
-        await self._store.tasks.insert(new)
+    async def _submit(self, new: NewTask, key: ApiKey) -> str:
+        """Insert the task as queued, within the key's limits, and wake the worker."""
+        admission = Admission(key.id, key.rate_limit, key.max_queued) if key.limited else None
+        await self._store.tasks.insert(new, admission)
         self._on_submit()
         return new.id
