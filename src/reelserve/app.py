@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from reelserve import __version__
-from reelserve.api import callbacks, files, runway
+from reelserve.api import account, callbacks, files, runway
 from reelserve.api.cors import Cors
 from reelserve.api.envelope import install_error_handlers
 from reelserve.blobs.base import BlobStore
@@ -125,6 +125,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(runway.router)
     app.include_router(callbacks.router)
+    app.include_router(account.router)
     app.include_router(files.router)
 
     @app.get("/healthz", include_in_schema=False)

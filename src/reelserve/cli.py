@@ -68,6 +68,10 @@ MaxConcurrentOption = Annotated[
     int | None,
     typer.Option("--max-concurrent", min=0, help="tasks running at once (0: unlimited)"),
 ]
+CreditsOption = Annotated[
+    str | None,
+    typer.Option("--credits", help="credit balance: a number, or 'unlimited' (the default)"),
+]
 MaxQueuedOption = Annotated[
     int | None,
     typer.Option("--max-queued", min=0, help="tasks waiting at once (0: unlimited)"),
@@ -81,8 +85,10 @@ def keys_create(
     rate_limit: RateLimitOption = None,
     max_concurrent: MaxConcurrentOption = None,
     max_queued: MaxQueuedOption = None,
+    credits: CreditsOption = None,
 ) -> None:
     """Create an API key; the key is printed alone on the last line."""
+    balance = _parse_credits(credits) if credits is not None else None
 
     async def run() -> str:
         store = await _with_store(Settings())
@@ -96,6 +102,7 @@ def keys_create(
                 rate_limit=20 if rate_limit is None else rate_limit,
                 max_concurrent=max_concurrent or 0,
                 max_queued=max_queued or 0,
+                credits=balance,
             )
             return key
         finally:
@@ -130,6 +137,7 @@ def keys_list() -> None:
                     f"rate/10s {limit(k.rate_limit)}",
                     f"concurrent {limit(k.max_concurrent)}",
                     f"queued {limit(k.max_queued)}",
+                    "credits unlimited" if k.credits is None else f"credits {k.credits}",
                 )
                 for k in await store.keys.list()
             ]
@@ -152,9 +160,12 @@ def keys_update(
     rate_limit: RateLimitOption = None,
     max_concurrent: MaxConcurrentOption = None,
     max_queued: MaxQueuedOption = None,
+    credits: CreditsOption = None,
 ) -> None:
-    """Change a key's settings: rotate its webhook HMAC key ("" clears it), its limits."""
+    """Change a key's settings: rotate its webhook HMAC key ("" clears it), limits, credits."""
     changes: dict[str, object] = {}
+    if credits is not None:
+        changes["credits"] = _parse_credits(credits)
     if webhook_hmac_key is not None:
         changes["webhook_hmac_key"] = webhook_hmac_key or None
     for field, value in (
@@ -209,6 +220,19 @@ def quickstart(
     from reelserve.demo import run_quickstart
 
     raise typer.Exit(run_quickstart(keep_serving=keep_serving, out_dir=out))
+
+
+def _parse_credits(value: str) -> int | None:
+    if value.strip().lower() == "unlimited":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        typer.echo("error: --credits must be a whole number >= 0 or 'unlimited'", err=True)
+        raise typer.Exit(2)
+    return number
 
 
 def main() -> None:

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     source_max_bytes: int = 10 * 1024 * 1024
     source_fetch_timeout_s: float = 30
     x264_preset: str = "veryfast"
+    credits_per_5s: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=lambda: {"360p": 4.0, "480p": 6.0, "720p": 12.0, "1080p": 20.0}
+    )
+    """Credits per 5 s of output by quality, e.g. `360p=4,480p=6,720p=12,1080p=20`."""
     read_cache_s: float = 1.0
     """How stale a task read may be when another process changed it (0 disables the cache)."""
 
@@ -73,6 +77,20 @@ class Settings(BaseSettings):
                         f"engine plugin {part.strip()!r} must be name=module:attribute"
                     )
                 out[name.strip()] = target.strip()
+        return out
+
+    @field_validator("credits_per_5s", mode="before")
+    @classmethod
+    def _parse_prices(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        out: dict[str, float] = {}
+        for part in value.split(","):
+            if part.strip():
+                quality, sep, price = part.partition("=")
+                if not sep:
+                    raise ValueError(f"price {part.strip()!r} must be quality=credits")
+                out[quality.strip()] = float(price)
         return out
 
     @field_validator("callback_retry_delays", mode="before")

@@ -28,11 +28,13 @@ class ApiKey:
     """Tasks running at once; more wait in the queue. 0 is unlimited."""
     max_queued: int = 0
     """Tasks waiting at once; more are refused (429). 0 is unlimited."""
+    credits: int | None = None
+    """Credit balance when the key was read; None is unlimited."""
 
     @property
     def limited(self) -> bool:
-        """Whether admitting a task needs counting (rate limit or queue cap)."""
-        return self.rate_limit > 0 or self.max_queued > 0
+        """Whether admitting a task needs the database (limits or a finite balance)."""
+        return self.rate_limit > 0 or self.max_queued > 0 or self.credits is not None
 
     @property
     def active(self) -> bool:
@@ -53,6 +55,7 @@ def _key_from_row(m: Any) -> ApiKey:
         rate_limit=m["rate_limit"],
         max_concurrent=m["max_concurrent"],
         max_queued=m["max_queued"],
+        credits=m["credits"],
     )
 
 
@@ -70,6 +73,7 @@ class KeyStore:
         rate_limit: int = 20,
         max_concurrent: int = 0,
         max_queued: int = 0,
+        credits: int | None = None,
     ) -> ApiKey:
         key = ApiKey(
             uuid.uuid4().hex,
@@ -80,6 +84,7 @@ class KeyStore:
             rate_limit=rate_limit,
             max_concurrent=max_concurrent,
             max_queued=max_queued,
+            credits=credits,
         )
         stmt = api_keys.insert().values(
             id=key.id,
@@ -91,6 +96,7 @@ class KeyStore:
             rate_limit=rate_limit,
             max_concurrent=max_concurrent,
             max_queued=max_queued,
+            credits=credits,
         )
         try:
             await self._db.write(lambda conn: conn.execute(stmt))
@@ -116,12 +122,18 @@ class KeyStore:
     async def update(self, name: str, **values: object) -> bool:
         """Change a key's settings (webhook_hmac_key, rate_limit, max_concurrent,
         max_queued); False if there is no key of that name."""
-        allowed = {"webhook_hmac_key", "rate_limit", "max_concurrent", "max_queued"}
+        allowed = {"webhook_hmac_key", "rate_limit", "max_concurrent", "max_queued", "credits"}
         unknown = set(values) - allowed
         if unknown:
             raise ValueError(f"cannot update {sorted(unknown)}")
         stmt = update(api_keys).where(api_keys.c.name == name).values(**values)
         return await self._db.write(lambda conn: bool(conn.execute(stmt).rowcount))
+
+    async def balance(self, api_key_id: str) -> int | None:
+        """The key's credits now (not cached); None for unlimited."""
+        stmt = select(api_keys.c.credits).where(api_keys.c.id == api_key_id)
+        value = await self._db.read(lambda conn: conn.scalar(stmt))
+        return None if value is None else int(value)
 
     async def webhook_key(self, api_key_id: str) -> str | None:
         stmt = select(api_keys.c.webhook_hmac_key).where(api_keys.c.id == api_key_id)

@@ -36,4 +36,7 @@ def task_from_row(row: RowMapping | dict[str, Any]) -> Task:
         result=Result.from_json(result) if result else None,
         media_expired_at=row["media_expired_at"],
         worker_id=row["worker_id"],
+        cost=row["cost"],
+        credits_charged=row["credits_charged"],
+        credits_refunded=bool(row["credits_refunded"]),
     )

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+)
 
 metadata = MetaData()
 
@@ -24,6 +37,8 @@ api_keys = Table(
     Column("max_queued", Integer, nullable=False, server_default="0"),
     # When a worker last started one of this key's tasks: the fair-share order.
     Column("last_claimed_at", Float, nullable=True),
+    # Credit balance; NULL is unlimited.
+    Column("credits", Integer, nullable=True),
 )
 
 tasks = Table(
@@ -53,6 +68,11 @@ tasks = Table(
     Column("fail_msg", Text, nullable=False, default=""),
     Column("result", JSON, nullable=True),
     Column("media_expired_at", Float, nullable=True),
+    # What the task costs, what was taken from a finite balance, and whether
+    # that was given back (a failed task is refunded exactly once).
+    Column("cost", Integer, nullable=False, server_default="0"),
+    Column("credits_charged", Integer, nullable=False, server_default="0"),
+    Column("credits_refunded", Boolean, nullable=False, server_default=false()),
     Index("ix_tasks_status_seq", "status", "seq"),
     Index("ix_tasks_key_created", "api_key_id", "created_at"),
     Index("ix_tasks_key_status", "api_key_id", "status"),
@@ -88,4 +108,18 @@ delivery_attempts = Table(
     Column("http_status", Integer, nullable=True),
     Column("error", Text, nullable=False, default=""),
     Column("duration_ms", Integer, nullable=False),
+)
+
+# Uploaded files (spec §3). One row per blob key: re-uploading a name replaces the row.
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("api_key_id", String(32), nullable=False),
+    Column("blob_key", String(1024), nullable=False, unique=True),
+    Column("size", BigInteger, nullable=False),
+    Column("mime", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_uploads_expires_at", "expires_at"),
 )

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from reelserve.callbacks.models import NewDelivery
-from reelserve.errors import QueueFull, RateLimited, ReelserveError
+from reelserve.errors import InsufficientCredits, QueueFull, RateLimited, ReelserveError
 from reelserve.store.batch import InsertBatcher
 from reelserve.store.cache import TtlCache
 from reelserve.store.db import Database
@@ -26,11 +26,12 @@ from reelserve.tasks.models import NewTask, Result, Status, Task
 
 @dataclass(frozen=True)
 class Admission:
-    """A key's limits on new tasks (0: unlimited)."""
+    """A key's limits on new tasks (0: unlimited) and the task's price in credits."""
 
     api_key_id: str
     rate_limit: int
     max_queued: int
+    price: int = 0
     window_s: float = 10.0
 
 
@@ -82,6 +83,9 @@ class TaskStore:
             "progress": 0.0,
             "attempts": 0,
             "fail_msg": "",
+            "cost": new.cost,
+            "credits_charged": 0,
+            "credits_refunded": False,
         }
 
         await self._inserts.insert((values, admission))
@@ -340,7 +344,11 @@ def _insert_admitted(conn: Connection, rows: list[_Row], now: float) -> list[Bas
         flush_plain()
         refusal = _refusal(conn, admission, now)
         if refusal is None:
-            conn.execute(_INSERT, values)
+            charged = _charge(conn, admission)
+            if isinstance(charged, ReelserveError):
+                refusal = charged
+            else:
+                conn.execute(_INSERT, {**values, "credits_charged": charged})
         outcomes.append(refusal)
     flush_plain()
     return outcomes
@@ -370,6 +378,37 @@ def _refusal(conn: Connection, admission: Admission, now: float) -> ReelserveErr
         if (queued or 0) >= admission.max_queued:
             return QueueFull()
     return None
+
+
+def _charge(conn: Connection, admission: Admission) -> int | ReelserveError:
+    """Take the price from a finite balance (the key row is locked); what was taken."""
+    if admission.price <= 0:
+        return 0
+    balance = conn.scalar(select(api_keys.c.credits).where(api_keys.c.id == admission.api_key_id))
+    if balance is None:
+        return 0  # unlimited
+    if balance < admission.price:
+        return InsufficientCredits(
+            f"Insufficient credits: this task costs {admission.price}, the balance is {balance}"
+        )
+    conn.execute(
+        update(api_keys)
+        .where(api_keys.c.id == admission.api_key_id)
+        .values(credits=api_keys.c.credits - admission.price)
+    )
+    return admission.price
+
+
+def _refund(conn: Connection, task: Task) -> None:
+    """Give a failed task's credits back, once."""
+    if task.credits_charged <= 0 or task.credits_refunded:
+        return
+    conn.execute(
+        update(api_keys)
+        .where(api_keys.c.id == task.api_key_id, api_keys.c.credits.is_not(None))
+        .values(credits=api_keys.c.credits + task.credits_charged)
+    )
+    conn.execute(update(tasks).where(tasks.c.id == task.id).values(credits_refunded=True))
 
 
 def _failure(fail_code: int, fail_msg: str, now: float) -> dict[str, Any]:
@@ -406,8 +445,9 @@ def _write_leased(
     row = conn.execute(stmt).mappings().first()
     if row is None:
         return False
-    if delivery is not None:
-        task = task_from_row(row)
-        if task.status.finished and (new := delivery(task)) is not None:
-            insert_delivery(conn, new)
+    task = task_from_row(row)
+    if task.status in (Status.FAILED, Status.CANCELED):
+        _refund(conn, task)
+    if delivery is not None and task.status.finished and (new := delivery(task)) is not None:
+        insert_delivery(conn, new)
     return True

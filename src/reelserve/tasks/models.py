@@ -76,6 +76,7 @@ class NewTask:
     request: dict[str, Any]
     parent_id: str | None = None
     callback_url: str | None = None
+    cost: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,9 @@ class Task:
     result: Result | None
     media_expired_at: float | None = None
     worker_id: str | None = None
+    cost: int = 0
+    credits_charged: int = 0
+    credits_refunded: bool = False
 
     @property
     def media_expired(self) -> bool:

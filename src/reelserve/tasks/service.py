@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from reelserve.blobs.base import BlobStore
@@ -16,6 +17,7 @@ from reelserve.store.store import Store
 from reelserve.store.tasks import Admission
 from reelserve.tasks import geometry
 from reelserve.tasks.models import Dialect, NewTask, Status, Task
+from reelserve.tasks.pricing import price_of
 from reelserve.tasks.rules import DataUri
 from reelserve.tasks.runway import ExtendRequest, GenerateRequest
 
@@ -151,7 +153,10 @@ class TaskService:
 
     async def _submit(self, new: NewTask, key: ApiKey) -> str:
         """Insert the task as queued, within the key's limits, and wake the worker."""
-        admission = Admission(key.id, key.rate_limit, key.max_queued) if key.limited else None
+        new = replace(new, cost=price_of(new, self._settings.credits_per_5s))
+        admission = (
+            Admission(key.id, key.rate_limit, key.max_queued, new.cost) if key.limited else None
+        )
         await self._store.tasks.insert(new, admission)
         self._on_submit()
         return new.id
