@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from reelserve import __version__
-from reelserve.api import account, callbacks, files, runway
+from reelserve.api import account, callbacks, files, runway, uploads
 from reelserve.api.cors import Cors
 from reelserve.api.envelope import install_error_handlers
 from reelserve.blobs.base import BlobStore
@@ -27,6 +27,7 @@ from reelserve.janitor import Janitor
 from reelserve.settings import Settings
 from reelserve.store.store import Store
 from reelserve.tasks.service import TaskService
+from reelserve.uploads.service import UploadService
 from reelserve.worker.loop import Worker, configured_engines
 
 log = logging.getLogger("reelserve")
@@ -113,6 +114,7 @@ def create_app(
     app.state.service = service
     app.state.worker = worker
     app.state.janitor = janitor
+    app.state.uploads = UploadService(settings, store, blobs, signer, outbound_exempt)
     app.state.key_cache = {}
     app.add_middleware(
         Cors,
@@ -126,6 +128,7 @@ def create_app(
     app.include_router(runway.router)
     app.include_router(callbacks.router)
     app.include_router(account.router)
+    app.include_router(uploads.router)
     app.include_router(files.router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -72,3 +72,9 @@ class FeatureDisabled(ReelserveError):
     """This feature is disabled on this server"""
 
     code = 505
+
+
+class SourceUnreachable(ReelserveError):
+    """Upload failed due to network reasons, please re-enter"""
+
+    code = 451

@@ -39,10 +39,29 @@ class Janitor:
             total += len(due)
             log.info("retention: deleted the media of %d task(s)", len(due))
 
+    async def sweep_uploads(self, now: float | None = None) -> int:
+        """Delete uploads past `upload_retention_hours`: blob first, then the row."""
+        now = now if now is not None else time.time()
+        total = 0
+        while True:
+            due = await self.store.uploads.expired(now)
+            if not due:
+                return total
+            for upload in due:
+                # A re-upload to the same name replaces the row (new id) and the
+                # blob; only delete the blob while it is still the expired one's.
+                current = await self.store.uploads.by_key(upload.blob_key)
+                if current is not None and current.id == upload.id:
+                    await self.blobs.delete(upload.blob_key)
+                await self.store.uploads.remove(upload.id)
+            total += len(due)
+            log.info("retention: deleted %d expired upload(s)", len(due))
+
     async def run(self) -> None:
         while True:
             try:
                 await self.sweep()
+                await self.sweep_uploads()
             except Exception:
                 log.exception("retention sweep failed; will retry")
             await asyncio.sleep(self.settings.janitor_interval_s)

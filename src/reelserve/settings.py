@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     """Extra engines, `name=package.module:Factory,...`; the factory takes no arguments."""
     media_retention_days: float = 14
     upload_retention_hours: float = 72
+    upload_max_bytes: int = 100 * 1024 * 1024
+    """Largest uploaded file (all three upload endpoints)."""
     janitor_interval_s: float = 300
     lease_s: float = 30
     max_attempts: int = 3

@@ -192,3 +192,35 @@ def test_timing_of_120_frames_at_720p_is_printed() -> None:
         for _ in SyntheticEngine().run(req, lambda _: None).frames:
             pass
         print(f"synthetic {operation} 120 x 1280x720: {time.perf_counter() - start:.3f} s")
+
+
+def _restyled(prompt: str, seed: int = 7, reference: np.ndarray | None = None) -> list[np.ndarray]:
+    y = np.linspace(0, 255, H)[:, None]
+    x = np.linspace(0, 255, W)[None, :]
+    source = [np.stack([x + 0 * y, y + 0 * x, 255 - (x + y) / 2], -1).astype(np.uint8)]
+    req = EngineRequest(
+        Capability.VIDEO_TO_VIDEO,
+        prompt,
+        W,
+        H,
+        4,
+        24,
+        seed,
+        video=source,
+        reference_image=reference,
+    )
+    return [source[0], *generate(req)]
+
+
+def test_video_to_video_restyles_visibly_by_prompt_seed_and_reference_colours() -> None:
+    source, *a = _restyled("watercolour")
+    _, *b = _restyled("neon night")
+    _, *c = _restyled("watercolour", seed=8)
+    _, *again = _restyled("watercolour")
+    red = np.zeros((40, 40, 3), np.uint8)
+    red[..., 0] = 230
+    _, *tinted = _restyled("watercolour", reference=red)
+    assert mad(a[0], source) >= VISIBLE
+    assert mad(a[0], b[0]) >= VISIBLE and mad(a[0], c[0]) >= VISIBLE
+    assert all(np.array_equal(x, y) for x, y in zip(a, again, strict=True))
+    assert tinted[0][..., 0].mean() > a[0][..., 0].mean() + 20

@@ -81,10 +81,23 @@ async def parse_body(request: Request, model: type[M]) -> M:
     if b"\\u" in raw:
         for name, value in data.items():
             _check_unicode(str(name), value)
+    return validate_fields(model, data)
+
+
+def validate_fields(model: type[M], data: dict[str, Any], prefix: str = "") -> M:
+    """`model` validated from `data`; the first problem becomes a 422 naming `prefix` + field."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _first_problem(exc) from None
+        problem = _first_problem(exc)
+        if not prefix:
+            raise problem from None
+        raise ValidationFailed(prefix + problem.field, problem_text(problem)) from None
+
+
+def problem_text(error: ValidationFailed) -> str:
+    """What is wrong, without the leading field name."""
+    return error.message.removeprefix(f"{error.field}: ") if error.field else error.message
 
 
 def _stdlib_json(raw: bytes) -> Any:

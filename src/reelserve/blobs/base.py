@@ -36,6 +36,10 @@ class BlobStore(ABC):
     async def delete_prefix(self, prefix: str) -> int:
         """Delete every blob under `prefix/`; returns how many were deleted."""
 
+    async def delete(self, key: str) -> bool:  # pragma: no cover - overridden by every store
+        """Delete one blob; False if there was none."""
+        raise NotImplementedError
+
     async def iter_prefix(self, prefix: str) -> AsyncIterator[str]:  # pragma: no cover - optional
         raise NotImplementedError
         yield ""

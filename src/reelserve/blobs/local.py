@@ -47,6 +47,14 @@ class LocalBlobStore(BlobStore):
     async def exists(self, key: str) -> bool:
         return self.path_for(key).is_file()
 
+    async def delete(self, key: str) -> bool:
+        path = self.path_for(key)
+        try:
+            await asyncio.to_thread(path.unlink)
+        except FileNotFoundError:
+            return False
+        return True
+
     async def delete_prefix(self, prefix: str) -> int:
         folder = self.path_for(prefix)
         if not folder.is_dir():

@@ -39,6 +39,9 @@ class MemoryBlobStore(BlobStore):
     async def exists(self, key: str) -> bool:
         return key in self.objects
 
+    async def delete(self, key: str) -> bool:
+        return self.objects.pop(key, None) is not None
+
     async def delete_prefix(self, prefix: str) -> int:
         doomed = [k for k in self.objects if k.startswith(prefix.rstrip("/") + "/")]
         for k in doomed:

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import hmac
 import time
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 FILES_PREFIX = "/files/"
 
@@ -34,3 +34,28 @@ class UrlSigner:
     @staticmethod
     def expired(expires: int, now: float | None = None) -> bool:
         return (now if now is not None else time.time()) > expires
+
+    def is_own(self, url: str) -> bool:
+        """Whether `url` is a media URL of this server (signed or not)."""
+        return is_own_file_url(url, self.public_url)
+
+    def verified_key(self, url: str, now: float | None = None) -> str | None:
+        """The blob key an own URL names when its signature holds and has not lapsed; else None."""
+        if not self.is_own(url):
+            return None
+        parts = urlsplit(url)
+        key = unquote(parts.path[len(urlsplit(self.public_url).path) + len(FILES_PREFIX) :])
+        query = parse_qs(parts.query)
+        try:
+            expires = int(query["expires"][0])
+            sig = query["sig"][0]
+        except (KeyError, IndexError, ValueError):
+            return None
+        if not self.verify(key, expires, sig) or self.expired(expires, now):
+            return None
+        return key
+
+
+def is_own_file_url(url: str, public_url: str) -> bool:
+    """Whether `url` points at this server's `/files/` route (read from the store, not fetched)."""
+    return url.startswith(public_url.rstrip("/") + FILES_PREFIX)

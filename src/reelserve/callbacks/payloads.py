@@ -8,6 +8,7 @@ import orjson
 
 from reelserve.blobs.links import MediaLinks
 from reelserve.tasks.models import Dialect, Status, Task
+from reelserve.tasks.views import fail_msg, market_record
 
 RUNWAY_SUCCESS_MSG = "All generated successfully."
 
@@ -31,10 +32,45 @@ def runway_payload(task: Task, links: MediaLinks) -> dict[str, Any]:
     }
 
 
-def payload_for(task: Task, links: MediaLinks) -> dict[str, Any]:
-    """The callback body of a finished task, in its dialect."""
+def aleph_payload(task: Task, links: MediaLinks) -> dict[str, Any]:
+    """Spec §4 Aleph: `taskId` beside `data`, and `data` null on failure."""
+    if task.status is Status.SUCCEEDED and task.result is not None:
+        return {
+            "code": 200,
+            "msg": "success",
+            "data": {
+                "result_video_url": links.url(task, task.result.video_key),
+                "result_image_url": links.url(task, task.result.cover_key),
+            },
+            "taskId": task.id,
+        }
+    return {"code": task.fail_code or 500, "msg": fail_msg(task), "data": None, "taskId": task.id}
+
+
+def market_payload(task: Task, links: MediaLinks, credits_consumed: int = 0) -> dict[str, Any]:
+    """Spec §4 Market: code 200 or 501, `data` = the recordInfo fields + `creditsConsumed`."""
+    succeeded = task.status is Status.SUCCEEDED and task.result is not None
+    data = market_record(task, links)
+    data.pop("progress")
+    data["creditsConsumed"] = credits_consumed
+    return {
+        "code": 200 if succeeded else 501,
+        "msg": "success" if succeeded else fail_msg(task),
+        "data": data,
+    }
+
+
+def payload_for(task: Task, links: MediaLinks, *, credits_consumed: int = 0) -> dict[str, Any]:
+    """The callback body of a finished task, in its dialect.
+
+    `credits_consumed` is what the task cost its key; only the market payload reports it.
+    """
     if task.dialect is Dialect.RUNWAY:
         return runway_payload(task, links)
+    if task.dialect is Dialect.ALEPH:
+        return aleph_payload(task, links)
+    if task.dialect is Dialect.MARKET:
+        return market_payload(task, links, credits_consumed)
     raise ValueError(f"no callback payload for dialect {task.dialect}")
 
 

@@ -282,7 +282,8 @@ class SyntheticEngine(Engine):
     text_to_video: a moving colour-wave scene with sprites and the prompt drawn on it.
     image_to_video / extend: starts exactly on `request.image`, then zooms in
     slowly while blending ~40% toward the prompt's scene.
-    video_to_video: `request.video` colour-graded by a curve derived from the prompt.
+    video_to_video: `request.video` restyled point-wise: a tone curve and a colour ramp
+    derived from the prompt and seed (pulled toward `request.reference_image`'s colours).
 
     >>> out = SyntheticEngine().run(request, progress=lambda f: None)
     >>> frames = list(out.frames)  # generated lazily
@@ -378,23 +379,95 @@ def _animate_image(request: EngineRequest, look: _Look, image: Frame) -> Iterato
 
 def _grade_video(request: EngineRequest, look: _Look, video: list[Frame]) -> Iterator[Frame]:
     scene = _Scene(request, look)
-    lut = _grade_lut(look)
+    first = fit_cover(video[0], request.width, request.height)
+    restyle = _Restyle.choose(look, request.reference_image, first)
     for i, index in enumerate(resample_indices(len(video), request.num_frames)):
-        source = fit_cover(video[index], request.width, request.height)
-        graded = Image.fromarray(np.ascontiguousarray(source)).point(lut)
-        frame = np.array(graded, dtype=np.uint8)
+        frame = restyle.apply(fit_cover(video[index], request.width, request.height))
         scene.draw_text(frame, opacity=min(1.0, (i / request.fps) / _TEXT_FADE_S))
         yield frame
 
 
-def _grade_lut(look: _Look) -> list[int]:
-    """A per-channel tone curve (gamma, then a 30% tint toward the palette's first colour)."""
+# video_to_video: the share of each output pixel taken from the prompt's colour ramp
+# (the rest is the source, tone-curved), and the least mean change from the source
+# (0..255 units) a restyle must reach on the first frame before another is tried.
+_RESTYLE_MIX = 0.6
+_RESTYLE_MIN_CHANGE = 16.0
+_LUMA = np.asarray([0.299, 0.587, 0.114], dtype=np.float64)
+
+
+def _luminance(colour: FloatArray) -> float:
+    return float(np.dot(colour, _LUMA))
+
+
+def _reference_stops(reference: Frame) -> list[FloatArray]:
+    """Mean colours of the reference image's darkest, middle and brightest thirds."""
+    small = np.asarray(
+        Image.fromarray(np.ascontiguousarray(reference)).resize((64, 64), Image.Resampling.BOX),
+        dtype=np.float64,
+    ).reshape(-1, 3)
+    order = np.argsort(small @ _LUMA, kind="stable")
+    return [small[part].mean(axis=0) for part in np.array_split(order, 3)]
+
+
+class _Restyle:
+    """A point-wise restyle: out = (1 - mix) * curve(source) + mix * ramp(luminance(source)).
+
+    `curve` is a per-channel gamma from the prompt and seed; `ramp` is a
+    three-stop colour gradient (dark -> middle -> bright) from the prompt's
+    palette, pulled toward the reference image's colours when there is one.
+    Point-wise, so it is cheap (two table look-ups per pixel) and a flat
+    source gives a flat result.
+    """
+
+    def __init__(self, curve: FloatArray, ramp: FloatArray) -> None:
+        self._curve = curve  # (3, 256): already scaled by 1 - mix
+        self._ramp = ramp  # (256, 3): already scaled by mix
+
+    @classmethod
+    def choose(cls, look: _Look, reference: Frame | None, first: Frame) -> _Restyle:
+        """The first candidate that visibly changes `first`, else the one that changes it most."""
+        stops = [np.asarray(c, dtype=np.float64) for c in look.palette]
+        if reference is not None:
+            ref = _reference_stops(reference)
+            stops = [0.75 * r + 0.25 * s for r, s in zip(ref, stops, strict=True)]
+        stops.sort(key=_luminance)
+        complement = [255.0 - s for s in stops[::-1]]
+        candidates = [stops, stops[::-1], complement, complement[::-1]]
+        sample = first[:: max(1, first.shape[0] // 64), :: max(1, first.shape[1] // 64)]
+        best: tuple[float, _Restyle] | None = None
+        for candidate in candidates:
+            restyle = cls(_restyle_curve(look), _restyle_ramp(candidate))
+            change = float(np.abs(restyle.apply(sample).astype(np.int16) - sample).mean())
+            if change >= _RESTYLE_MIN_CHANGE:
+                return restyle
+            if best is None or change > best[0]:
+                best = (change, restyle)
+        assert best is not None
+        return best[1]
+
+    def apply(self, frame: Frame) -> Frame:
+        luma = (frame @ _LUMA).astype(np.uint8)
+        out = self._ramp[luma]
+        for c in range(3):
+            out[..., c] += self._curve[c][frame[..., c]]
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def _restyle_curve(look: _Look) -> FloatArray:
     levels = np.arange(256, dtype=np.float64) / 255.0
     kx, ky, _, _, _, _ = look.waves
-    table: list[int] = []
-    for c in range(3):
-        gamma = 0.7 + 0.35 * (kx if c == 0 else ky if c == 1 else (kx + ky) / 2) / 2.2
-        curve = 255.0 * levels**gamma
-        tinted = 0.7 * curve + 0.3 * look.palette[0][c]
-        table.extend(int(v) for v in np.clip(np.round(tinted), 0, 255))
-    return table
+    gammas = (0.6 + 0.5 * kx / 2.2, 0.6 + 0.5 * ky / 2.2, 0.6 + 0.25 * (kx + ky) / 2.2)
+    curve: FloatArray = np.stack([(1.0 - _RESTYLE_MIX) * 255.0 * levels**g for g in gammas])
+    return curve
+
+
+def _restyle_ramp(stops: list[FloatArray]) -> FloatArray:
+    x = np.arange(256, dtype=np.float64) / 255.0
+    dark, middle, bright = stops
+    lower = np.clip(x * 2.0, 0.0, 1.0)[:, None]
+    upper = np.clip(x * 2.0 - 1.0, 0.0, 1.0)[:, None]
+    ramp = np.where(
+        x[:, None] < 0.5, dark + (middle - dark) * lower, middle + (bright - middle) * upper
+    )
+    scaled: FloatArray = _RESTYLE_MIX * ramp
+    return scaled

@@ -209,3 +209,20 @@ def _to_rgb(image: Image.Image) -> Frame:
         image = Image.alpha_composite(background, rgba)
     rgb = image.convert("RGB")
     return np.asarray(rgb, dtype=np.uint8).copy()
+
+
+def is_still_image(path: Path) -> bool:
+    """True when FFmpeg reads the file as a still image (PNG, JPEG, ...), not as a video.
+
+    FFmpeg opens pictures as one-frame "videos" through its image demuxers;
+    a client that sends one as a video made a mistake worth telling them.
+    """
+    try:
+        container = av.open(str(path))
+    except av.FFmpegError:
+        return False
+    try:
+        name = str(container.format.name)
+    finally:
+        container.close()
+    return name.endswith("_pipe") or name.startswith("image2")

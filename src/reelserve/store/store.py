@@ -7,6 +7,7 @@ from reelserve.store.deliveries import DeliveryStore
 from reelserve.store.keys import KeyStore
 from reelserve.store.migrate import migrate
 from reelserve.store.tasks import TaskStore
+from reelserve.store.uploads import UploadStore
 
 
 class Store:
@@ -15,6 +16,7 @@ class Store:
         self.tasks = TaskStore(self.db, read_cache_s)
         self.keys = KeyStore(self.db)
         self.deliveries = DeliveryStore(self.db)
+        self.uploads = UploadStore(self.db)
 
     async def open(self) -> None:
         """Apply migrations; call once before use."""

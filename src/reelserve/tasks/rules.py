@@ -80,3 +80,27 @@ def check_watermark(field: str, value: str) -> str:
     if any(ch in value for ch in "\r\n"):
         raise ValidationFailed(field, "must be a single line")
     return value
+
+
+def parse_video_source(field: str, value: str, max_bytes: int) -> str | DataUri:
+    """An http(s) URL (fetched later by the worker) or a data: URI of a video (any video/*).
+
+    Whether the bytes really are a video is only known once decoded, so that
+    is the worker's check (a task failed with failCode 400).
+    """
+    if value[:5].lower() == "data:":
+        uri = parse_data_uri(field, value, max_bytes)
+        if not uri.mime.startswith("video/") and uri.mime != "application/octet-stream":
+            raise ValidationFailed(field, "data: URI must be a video (video/mp4, video/webm, ...)")
+        return uri
+    return check_http_url(field, value)
+
+
+SEED_MAX = 2**32 - 1
+
+
+def check_seed(field: str, value: int | None) -> int | None:
+    """An optional seed in 0..4294967295 (the range Runway and most open models take)."""
+    if value is not None and not 0 <= value <= SEED_MAX:
+        raise ValidationFailed(field, f"must be an integer in 0..{SEED_MAX}")
+    return value

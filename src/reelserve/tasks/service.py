@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from reelserve.blobs.base import BlobStore
+from reelserve.blobs.signing import is_own_file_url
 from reelserve.engines.base import Capability
 from reelserve.errors import FeatureDisabled, Maintenance, NotFound, ValidationFailed
 from reelserve.security.urlguard import BlockedUrl, check_url
@@ -132,6 +133,8 @@ class TaskService:
         """A URL written as a private or local address is refused at once (422)."""
         if url is None or self._settings.allow_private_urls:
             return
+        if is_own_file_url(url, self._settings.public_url):
+            return  # this server's own media: read from the blob store, never fetched
         try:
             check_url(url)
         except BlockedUrl as exc:

@@ -18,7 +18,7 @@ from reelserve.tasks import geometry
 from reelserve.tasks.models import Task
 from reelserve.worker.failures import GET_IMAGE_FAILED, INCORRECT_IMAGE_FORMAT, TaskFailure
 from reelserve.worker.pipeline import RenderPlan
-from reelserve.worker.sources import fetch_bytes
+from reelserve.worker.sources import read_source
 
 Exempt = tuple[tuple[str, int], ...]
 """Addresses the URL guard lets through (tests stand a loopback server in for a public one)."""
@@ -38,7 +38,7 @@ async def _image_bytes(
             return await blobs.get_bytes(image["blob"])
         except BlobNotFound:
             raise TaskFailure(GET_IMAGE_FAILED, detail="uploaded image is gone") from None
-    return await fetch_bytes(image["url"], settings, exempt=exempt)
+    return await read_source(image["url"], settings, blobs, exempt=exempt)
 
 
 async def _decode(data: bytes) -> Frame:

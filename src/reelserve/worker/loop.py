@@ -21,7 +21,7 @@ from reelserve.settings import Settings
 from reelserve.store.store import Store
 from reelserve.tasks.models import Result, Task
 from reelserve.worker.failures import GENERATION_FAILED, TaskFailure
-from reelserve.worker.jobs import plan_runway
+from reelserve.worker.jobs import plan_task
 from reelserve.worker.pipeline import render
 
 log = logging.getLogger("reelserve.worker")
@@ -173,7 +173,7 @@ class Worker:
         engine = await asyncio.to_thread(self.registry.get, task.engine)
         with tempfile.TemporaryDirectory(prefix="reelserve-") as tmp:
             async with AsyncExitStack() as stack:
-                plan = await plan_runway(
+                plan = await plan_task(
                     task, self.settings, self.blobs, Path(tmp), stack, self._exempt
                 )
                 rendered = await asyncio.to_thread(render, plan, engine, progress.set)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 import httpx
 
+from reelserve.blobs.base import BlobNotFound, BlobStore
+from reelserve.blobs.signing import UrlSigner
 from reelserve.security.urlguard import BlockedUrl, outbound_transport
 from reelserve.settings import Settings
 from reelserve.worker.failures import GET_IMAGE_FAILED, TaskFailure
@@ -50,3 +53,36 @@ async def fetch_bytes(
         raise TaskFailure(f"{fail_msg}: {exc}", detail=str(exc)) from None
     except httpx.HTTPError as exc:
         raise TaskFailure(fail_msg, detail=f"{type(exc).__name__}: {exc}") from None
+
+
+async def read_source(
+    url: str,
+    settings: Settings,
+    blobs: BlobStore,
+    *,
+    fail_msg: str = GET_IMAGE_FAILED,
+    exempt: Iterable[tuple[str, int]] = (),
+) -> bytes:
+    """The bytes `url` names: this server's own `/files/` URLs (an upload's `downloadUrl`,
+    a task's media) straight from the blob store, any other URL through `fetch_bytes`.
+
+    Own URLs never become HTTP requests: no round trip, and the URL guard (which
+    refuses the server's own loopback address) does not apply. Their signature
+    and expiry are checked as the files route would; a bad one fails the task.
+    """
+    # The key the app signs with, derived from the same settings (file or setting).
+    signer = UrlSigner(settings.resolved_signing_secret(), settings.public_url)
+    if not signer.is_own(url):
+        return await fetch_bytes(url, settings, fail_msg=fail_msg, exempt=exempt)
+    key = signer.verified_key(url)
+    if key is None:
+        raise TaskFailure(fail_msg, detail="invalid or expired signature on a /files/ URL")
+    limit = settings.source_max_bytes
+    try:
+        async with blobs.local_path(key) as path:
+            size = (await asyncio.to_thread(path.stat)).st_size
+            if size > limit:
+                raise TaskFailure(fail_msg, detail=f"larger than {limit} bytes")
+            return await asyncio.to_thread(path.read_bytes)
+    except BlobNotFound:
+        raise TaskFailure(fail_msg, detail="the file was deleted") from None

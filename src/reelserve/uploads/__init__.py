@@ -1,0 +1,1 @@
+"""File uploads (spec §3): validation rules, streaming receivers, the upload service."""
