@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from reelserve import __version__
-from reelserve.api import account, callbacks, files, runway, uploads
+from reelserve.api import account, aleph, callbacks, files, market, runway, uploads
 from reelserve.api.cors import Cors
 from reelserve.api.envelope import install_error_handlers
 from reelserve.blobs.base import BlobStore
@@ -126,6 +126,8 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(runway.router)
+    app.include_router(aleph.router)
+    app.include_router(market.router)
     app.include_router(callbacks.router)
     app.include_router(account.router)
     app.include_router(uploads.router)

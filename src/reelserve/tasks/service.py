@@ -16,7 +16,9 @@ from reelserve.settings import Settings
 from reelserve.store.keys import ApiKey
 from reelserve.store.store import Store
 from reelserve.store.tasks import Admission
-from reelserve.tasks import geometry
+from reelserve.tasks import aleph, geometry
+from reelserve.tasks.aleph import AlephRequest
+from reelserve.tasks.catalogue import MarketRequest
 from reelserve.tasks.models import Dialect, NewTask, Status, Task
 from reelserve.tasks.pricing import price_of
 from reelserve.tasks.rules import DataUri
@@ -129,6 +131,110 @@ class TaskService:
             key,
         )
 
+    async def aleph_generate(self, key: ApiKey, req: AlephRequest) -> str:
+        """Restyle a video (spec §1.4): a video_to_video task in the Aleph dialect."""
+        engine = self._admit(Capability.VIDEO_TO_VIDEO, Dialect.ALEPH)
+        self._check_source("videoUrl", req.video)
+        self._check_source("referenceImage", req.reference_image)
+        self._check_outbound("callBackUrl", req.callback_url)
+        task_id = str(uuid.uuid4())
+        inputs: dict[str, str] = {}
+        params = {
+            "prompt": req.prompt,
+            "video": await self._store_input(task_id, "videoUrl", "video", req.video, inputs),
+            "reference_image": await self._store_input(
+                task_id, "referenceImage", "reference", req.reference_image, inputs
+            ),
+            "max_seconds": aleph.MAX_SECONDS,
+            "size": aleph.SIZES[req.aspect_ratio] if req.aspect_ratio else None,
+            "seed": req.seed,
+            "watermark": req.watermark,
+            "inputs": inputs,
+        }
+        return await self._submit(
+            NewTask(
+                id=task_id,
+                api_key_id=key.id,
+                dialect=Dialect.ALEPH,
+                operation=Capability.VIDEO_TO_VIDEO.value,
+                engine=engine,
+                params=params,
+                request=_without(req.submitted, inputs),
+                callback_url=req.callback_url,
+            ),
+            key,
+        )
+
+    async def market_create(self, key: ApiKey, req: MarketRequest) -> str:
+        """A market task (spec §2): the model's operation, run like any other task."""
+        operation = req.model.operation
+        engine = self._admit(operation, Dialect.MARKET)
+        self._check_source("input.image_url", req.image)
+        self._check_source("input.video_url", req.video)
+        self._check_outbound("callBackUrl", req.callback_url)
+        task_id = str(uuid.uuid4())
+        inputs: dict[str, str] = {}
+        params: dict[str, Any] = {
+            "model": req.model.name,
+            "prompt": req.prompt,
+            "duration": req.duration,
+            "resolution": req.resolution,
+            "size": [req.width, req.height],
+            "seed": req.seed,
+            "watermark": None,
+            "inputs": inputs,
+        }
+        if operation is Capability.VIDEO_TO_VIDEO:
+            params["video"] = await self._store_input(
+                task_id, "input.video_url", "video", req.video, inputs
+            )
+            params["max_seconds"] = req.duration
+        else:
+            params["image"] = await self._store_input(
+                task_id, "input.image_url", "image", req.image, inputs
+            )
+        return await self._submit(
+            NewTask(
+                id=task_id,
+                api_key_id=key.id,
+                dialect=Dialect.MARKET,
+                operation=operation.value,
+                engine=engine,
+                params=params,
+                request=_without(req.submitted, inputs),
+                callback_url=req.callback_url,
+            ),
+            key,
+        )
+
+    def _check_source(self, field: str, source: str | DataUri | None) -> None:
+        if isinstance(source, str):
+            self._check_outbound(field, source)
+
+    async def _store_input(
+        self,
+        task_id: str,
+        field: str,
+        name: str,
+        source: str | DataUri | None,
+        inputs: dict[str, str],
+    ) -> dict[str, Any] | None:
+        """A source as the worker reads it: `{"url"}`, or `{"blob"}` for a data: URI (stored now).
+
+        Stored blobs are noted in `inputs` (request field -> blob key), so answers
+        can show a signed URL where the client sent a data: URI.
+        """
+        if source is None:
+            return None
+        if isinstance(source, str):
+            return {"url": source}
+        blob_key = f"inputs/{task_id}/{name}.{_EXTENSIONS.get(source.mime, 'bin')}"
+        await self._blobs.put_bytes(
+            blob_key, source.data, source.mime or "application/octet-stream"
+        )
+        inputs[field] = blob_key
+        return {"blob": blob_key, "mime": source.mime}
+
     def _check_outbound(self, field: str, url: str | None) -> None:
         """A URL written as a private or local address is refused at once (422)."""
         if url is None or self._settings.allow_private_urls:
@@ -163,3 +269,15 @@ class TaskService:
         await self._store.tasks.insert(new, admission)
         self._on_submit()
         return new.id
+
+
+def _without(submitted: dict[str, Any], inputs: dict[str, str]) -> dict[str, Any]:
+    """The submitted request with data: URIs (dotted paths in `inputs`) left out: "" instead."""
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in submitted.items()}
+    for path in inputs:
+        *parents, last = path.split(".")
+        node = out
+        for part in parents:
+            node = node[part]
+        node[last] = ""
+    return out

@@ -74,12 +74,16 @@ async def plan_runway(
         digest = hashlib.sha256(image.tobytes()).hexdigest()
     else:
         num_frames = geometry.frame_count(int(p["duration"]))
+        # Market tasks fix the size at submit (`size`); Runway ones derive it here.
+        size = p.get("size")
         if p.get("image"):
             source = await _decode(await _image_bytes(p["image"], settings, blobs, exempt))
             ratio = geometry.nearest_ratio(source.shape[1], source.shape[0])
-            width, height = geometry.output_size(ratio, p["quality"])
+            width, height = size or geometry.output_size(ratio, p["quality"])
             image = await asyncio.to_thread(fit_cover, source, width, height)
             digest = hashlib.sha256(source.tobytes()).hexdigest()
+        elif size:
+            width, height = size
         else:
             width, height = geometry.output_size(p["aspect_ratio"], p["quality"])
     request = EngineRequest(
@@ -89,7 +93,9 @@ async def plan_runway(
         height=height,
         num_frames=num_frames,
         fps=geometry.FPS,
-        seed=derive_seed(
+        seed=p["seed"]
+        if p.get("seed") is not None
+        else derive_seed(
             op=operation.value, prompt=p["prompt"], w=width, h=height, n=num_frames, img=digest
         ),
         image=image,
@@ -102,3 +108,19 @@ async def plan_runway(
         prefix_frames=prefix_frames,
         x264_preset=settings.x264_preset,
     )
+
+
+async def plan_task(
+    task: Task,
+    settings: Settings,
+    blobs: BlobStore,
+    out_dir: Path,
+    stack: AsyncExitStack,
+    exempt: Exempt = (),
+) -> RenderPlan:
+    """The render plan of any task, by operation: every dialect shares these planners."""
+    if task.operation == Capability.VIDEO_TO_VIDEO.value:
+        from reelserve.worker.restyle import plan_video_to_video
+
+        return await plan_video_to_video(task, settings, blobs, out_dir, exempt)
+    return await plan_runway(task, settings, blobs, out_dir, stack, exempt)
