@@ -343,4 +343,7 @@ def test_market_callbacks_carry_the_record_and_credits_consumed(
         assert isinstance(payload["data"]["creditsConsumed"], int)
         for name in ("taskId", "model", "state", "param", "resultJson", "failCode", "failMsg"):
             assert payload["data"][name] == record[name]
+    # 1 s at 360p costs ceil(4 / 5) = 1 credit; the failed task was refunded.
+    assert ok_cb.json()["data"]["creditsConsumed"] == 1
+    assert bad_cb.json()["data"]["creditsConsumed"] == 0
     assert bad_cb.json()["msg"] == bad["failMsg"]

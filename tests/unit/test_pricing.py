@@ -17,7 +17,8 @@ def task(operation: str, **params: object) -> NewTask:
         ("text_to_video", {"duration": 10, "quality": "720p"}, 24),
         ("image_to_video", {"duration": 5, "quality": "1080p"}, 20),
         ("extend", {"duration": 15, "quality": "720p"}, 12),  # only the new 5 s
-        ("video_to_video", {}, 12),
+        ("video_to_video", {}, 12),  # Aleph: 5 s
+        ("video_to_video", {"duration": 10, "resolution": "720p"}, 24),  # market
         ("text_to_video", {"duration": 1, "resolution": "360p"}, 1),  # 4 * 1/5 rounded up
         ("text_to_video", {"duration": 3, "resolution": "480p"}, 4),  # 6 * 3/5 = 3.6
     ],

@@ -47,12 +47,13 @@ def aleph_payload(task: Task, links: MediaLinks) -> dict[str, Any]:
     return {"code": task.fail_code or 500, "msg": fail_msg(task), "data": None, "taskId": task.id}
 
 
-def market_payload(task: Task, links: MediaLinks, credits_consumed: int = 0) -> dict[str, Any]:
-    """Spec §4 Market: code 200 or 501, `data` = the recordInfo fields + `creditsConsumed`."""
+def market_payload(task: Task, links: MediaLinks) -> dict[str, Any]:
+    """Spec §4 Market: code 200 or 501, `data` = the recordInfo fields + `creditsConsumed`
+    (the task's price when it succeeded; a failed task was refunded, so 0)."""
     succeeded = task.status is Status.SUCCEEDED and task.result is not None
     data = market_record(task, links)
     data.pop("progress")
-    data["creditsConsumed"] = credits_consumed
+    data["creditsConsumed"] = task.cost if succeeded else 0
     return {
         "code": 200 if succeeded else 501,
         "msg": "success" if succeeded else fail_msg(task),
@@ -60,17 +61,14 @@ def market_payload(task: Task, links: MediaLinks, credits_consumed: int = 0) -> 
     }
 
 
-def payload_for(task: Task, links: MediaLinks, *, credits_consumed: int = 0) -> dict[str, Any]:
-    """The callback body of a finished task, in its dialect.
-
-    `credits_consumed` is what the task cost its key; only the market payload reports it.
-    """
+def payload_for(task: Task, links: MediaLinks) -> dict[str, Any]:
+    """The callback body of a finished task, in its dialect."""
     if task.dialect is Dialect.RUNWAY:
         return runway_payload(task, links)
     if task.dialect is Dialect.ALEPH:
         return aleph_payload(task, links)
     if task.dialect is Dialect.MARKET:
-        return market_payload(task, links, credits_consumed)
+        return market_payload(task, links)
     raise ValueError(f"no callback payload for dialect {task.dialect}")
 
 
