@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -12,7 +11,7 @@ from reelserve.api.body import LenientBody, openapi_body, parse_body
 from reelserve.api.deps import current_key
 from reelserve.api.envelope import ok
 from reelserve.blobs.base import BlobStore
-from reelserve.blobs.signing import FILES_PREFIX, UrlSigner
+from reelserve.blobs.signing import UrlSigner
 from reelserve.errors import NotFound, ValidationFailed
 
 router = APIRouter(tags=["account"])
@@ -40,32 +39,11 @@ async def download_url(request: Request) -> JSONResponse:
     await current_key(request)
     body = await parse_body(request, DownloadUrlBody)
     signer: UrlSigner = request.app.state.signer
-    key = issued_blob_key(body.url, signer)
+    # A lapsed link still identifies the media: refreshing it is the point.
+    key = signer.verified_key(body.url.strip(), allow_lapsed=True)
     if key is None:
         raise ValidationFailed("url", "must be a media URL issued by this server")
     blobs: BlobStore = request.app.state.blobs
     if not await blobs.exists(key):
         raise NotFound("The media behind this URL has expired and was deleted")
     return ok(request, signer.url(key, int(time.time()) + DOWNLOAD_URL_S))
-
-
-def issued_blob_key(url: str, signer: UrlSigner) -> str | None:
-    """The blob key of a URL this server signed (its expiry may have passed), else None."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    base = urlsplit(signer.public_url)
-    if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
-        return None
-    prefix = base.path.rstrip("/") + FILES_PREFIX
-    if not parts.path.startswith(prefix):
-        return None
-    key = unquote(parts.path[len(prefix) :])
-    query = parse_qs(parts.query)
-    try:
-        expires = int(query["expires"][0])
-        sig = query["sig"][0]
-    except (KeyError, IndexError, ValueError):
-        return None
-    return key if signer.verify(key, expires, sig) else None

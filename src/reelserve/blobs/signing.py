@@ -39,8 +39,11 @@ class UrlSigner:
         """Whether `url` is a media URL of this server (signed or not)."""
         return is_own_file_url(url, self.public_url)
 
-    def verified_key(self, url: str, now: float | None = None) -> str | None:
-        """The blob key an own URL names when its signature holds and has not lapsed; else None."""
+    def verified_key(
+        self, url: str, now: float | None = None, *, allow_lapsed: bool = False
+    ) -> str | None:
+        """The blob key an own URL names when its signature holds (and, unless
+        `allow_lapsed`, has not lapsed); else None."""
         if not self.is_own(url):
             return None
         parts = urlsplit(url)
@@ -51,7 +54,9 @@ class UrlSigner:
             sig = query["sig"][0]
         except (KeyError, IndexError, ValueError):
             return None
-        if not self.verify(key, expires, sig) or self.expired(expires, now):
+        if not self.verify(key, expires, sig):
+            return None
+        if not allow_lapsed and self.expired(expires, now):
             return None
         return key
 
