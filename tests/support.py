@@ -206,3 +206,27 @@ def run_server_with(
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+
+
+def envelope_of(response: httpx.Response) -> dict[str, Any]:
+    """The KIE envelope of an answer, checked: JSON, exactly {code, msg, message, data}."""
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    body = response.json()
+    assert isinstance(body, dict), body
+    assert set(body) == {"code", "msg", "message", "data"}, body
+    assert isinstance(body["code"], int), body
+    assert isinstance(body["msg"], str), body
+    assert body["message"] == body["msg"], body
+    return body
+
+
+def accepted(response: httpx.Response) -> str:
+    """The task id of an accepted submit (code 200, msg success, a UUID4 id)."""
+    import uuid
+
+    body = envelope_of(response)
+    assert body["code"] == 200, body
+    assert body["msg"] == "success", body
+    task_id = str(body["data"]["taskId"])
+    assert uuid.UUID(task_id).version == 4, task_id
+    return task_id

@@ -9,14 +9,13 @@ import base64
 import json
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support import RunningServer, png_bytes, run_server
+from tests.support import RunningServer, accepted, envelope_of, png_bytes, run_server
 
 ALEPH_PATHS = ("/api/v1/aleph", "/api/v1/runway/aleph")
 CREATE = "/api/v1/jobs/createTask"
@@ -92,22 +91,8 @@ def market_input(model: str = "synthetic/text-to-video", **changes: Any) -> dict
     return _apply(body, changes)
 
 
-def envelope(response: httpx.Response) -> dict[str, Any]:
-    body = response.json()
-    assert set(body) == {"code", "msg", "message", "data"}, body
-    return dict(body)
-
-
-def accepted(response: httpx.Response) -> str:
-    body = envelope(response)
-    assert body["code"] == 200 and body["msg"] == "success", body
-    task_id = str(body["data"]["taskId"])
-    assert uuid.UUID(task_id).version == 4
-    return task_id
-
-
 def rejected(response: httpx.Response, code: int, field: str) -> str:
-    body = envelope(response)
+    body = envelope_of(response)
     assert body["code"] == code, body
     assert body["data"] is None, body
     assert re.search(rf"(^|\W){re.escape(field)}\b", body["msg"]), body
@@ -179,7 +164,7 @@ def test_valid_aleph_requests_are_accepted(alice: httpx.Client, changes: dict[st
 
 
 def test_aleph_without_a_key_is_401(quiet: RunningServer) -> None:
-    body = envelope(quiet.client(None).post("/api/v1/aleph/generate", json=aleph_body()))
+    body = envelope_of(quiet.client(None).post("/api/v1/aleph/generate", json=aleph_body()))
     assert body["code"] == 401
 
 
@@ -187,7 +172,7 @@ def test_aleph_without_a_key_is_401(quiet: RunningServer) -> None:
 
 
 def aleph_info(client: httpx.Client, task_id: str, prefix: str = ALEPH_PATHS[0]) -> dict[str, Any]:
-    body = envelope(client.get(f"{prefix}/record-info", params={"taskId": task_id}))
+    body = envelope_of(client.get(f"{prefix}/record-info", params={"taskId": task_id}))
     assert body["code"] == 200, body
     return dict(body["data"])
 
@@ -356,7 +341,7 @@ def test_market_record_info_of_a_queued_task_has_the_exact_keys_and_running_valu
     }
     before = int(time.time() * 1000)
     task_id = accepted(alice.post(CREATE, json=submitted))
-    body = envelope(alice.get(RECORD, params={"taskId": task_id}))
+    body = envelope_of(alice.get(RECORD, params={"taskId": task_id}))
     assert body["code"] == 200
     data = body["data"]
     assert set(data) == MARKET_KEYS
@@ -387,7 +372,7 @@ def test_market_record_info_needs_a_task_id_of_this_key(
 def test_the_model_list_gives_each_models_operation_engine_and_input_schema(
     alice: httpx.Client,
 ) -> None:
-    body = envelope(alice.get(MODELS))
+    body = envelope_of(alice.get(MODELS))
     assert body["code"] == 200
     listed = {m["model"]: m for m in body["data"]}
     assert set(listed) == set(SYNTHETIC_MODELS)
@@ -407,4 +392,4 @@ def test_the_model_list_gives_each_models_operation_engine_and_input_schema(
         assert props["aspect_ratio"]["default"] == "16:9"
     assert "image_url" in listed["synthetic/image-to-video"]["inputSchema"]["required"]
     assert "video_url" in listed["synthetic/video-to-video"]["inputSchema"]["required"]
-    assert envelope(httpx.get(alice.base_url.join(MODELS)))["code"] == 401
+    assert envelope_of(httpx.get(alice.base_url.join(MODELS)))["code"] == 401

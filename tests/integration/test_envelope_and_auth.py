@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from reelserve.engines.base import Capability
-from tests.support import RunningServer, run_server
+from tests.support import RunningServer, accepted, envelope_of, run_server
 
 GENERATE = "/api/v1/runway/generate"
 EXTEND = "/api/v1/runway/extend"
@@ -48,23 +48,6 @@ def anonymous(quiet: RunningServer) -> httpx.Client:
 @pytest.fixture(scope="module")
 def queued_task(quiet: RunningServer) -> str:
     return accepted(quiet.client("alice").post(GENERATE, json=TEXT_BODY))
-
-
-def envelope_of(response: httpx.Response) -> dict[str, Any]:
-    assert response.headers["content-type"].startswith("application/json"), response.headers
-    body = response.json()
-    assert isinstance(body, dict), body
-    assert set(body) == {"code", "msg", "message", "data"}, body
-    assert isinstance(body["code"], int), body
-    assert isinstance(body["msg"], str), body
-    assert body["message"] == body["msg"], body
-    return body
-
-
-def accepted(response: httpx.Response) -> str:
-    body = envelope_of(response)
-    assert body["code"] == 200, body
-    return str(body["data"]["taskId"])
 
 
 def answered(response: httpx.Response, code: int, msg: str | None = None) -> dict[str, Any]:

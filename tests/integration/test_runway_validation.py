@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import RunningServer, png_bytes, run_server
+from tests.support import RunningServer, accepted, envelope_of, png_bytes, run_server
 
 GENERATE = "/api/v1/runway/generate"
 EXTEND = "/api/v1/runway/extend"
@@ -86,25 +86,6 @@ def _apply(body: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
         else:
             body[name] = value
     return body
-
-
-def envelope_of(response: httpx.Response) -> dict[str, Any]:
-    body = response.json()
-    assert isinstance(body, dict), body
-    assert set(body) == {"code", "msg", "message", "data"}, body
-    assert isinstance(body["code"], int), body
-    assert isinstance(body["msg"], str), body
-    assert body["message"] == body["msg"], body
-    return body
-
-
-def accepted(response: httpx.Response) -> str:
-    body = envelope_of(response)
-    assert body["code"] == 200, body
-    assert body["msg"] == "success", body
-    task_id = body["data"]["taskId"]
-    assert uuid.UUID(task_id).version == 4, task_id
-    return str(task_id)
 
 
 def rejected(response: httpx.Response, code: int, field: str | None = None) -> str:
