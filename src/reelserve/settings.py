@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from reelserve.engines.base import Capability
@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     """Credits per 5 s of output by quality, e.g. `360p=4,480p=6,720p=12,1080p=20`."""
     read_cache_s: float = 1.0
     """How stale a task read may be when another process changed it (0 disables the cache)."""
+
+    _secret: bytes | None = PrivateAttr(default=None)
 
     @field_validator("engines", mode="before")
     @classmethod
@@ -128,7 +130,15 @@ class Settings(BaseSettings):
         return self.media_retention_days * 86400
 
     def resolved_signing_secret(self) -> bytes:
-        """The media URL key: the setting, else a key generated once into the data dir."""
+        """The media URL key: the setting, else a key generated once into the data dir.
+
+        Read once per Settings object: workers ask for it on every source fetch.
+        """
+        if self._secret is None:
+            self._secret = self._load_signing_secret()
+        return self._secret
+
+    def _load_signing_secret(self) -> bytes:
         if self.signing_secret:
             return self.signing_secret.encode()
         path = self.data_dir / "signing.key"

@@ -57,13 +57,7 @@ class TaskService:
             self._check_outbound("imageUrl", req.image)
         self._check_outbound("callBackUrl", req.callback_url)
         task_id = str(uuid.uuid4())
-        image: dict[str, Any] | None = None
-        if isinstance(req.image, DataUri):
-            blob_key = f"inputs/{task_id}/image.{_EXTENSIONS[req.image.mime]}"
-            await self._blobs.put_bytes(blob_key, req.image.data, req.image.mime)
-            image = {"blob": blob_key, "mime": req.image.mime}
-        elif req.image is not None:
-            image = {"url": req.image}
+        image = await self._store_input(task_id, "imageUrl", "image", req.image, {})
         params = {
             "prompt": req.prompt,
             "duration": req.duration,
