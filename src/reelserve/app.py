@@ -16,8 +16,8 @@ from reelserve.api import account, aleph, callbacks, files, market, runway, uplo
 from reelserve.api.cors import Cors
 from reelserve.api.envelope import install_error_handlers
 from reelserve.blobs.base import BlobStore
+from reelserve.blobs.choose import blob_store_for
 from reelserve.blobs.links import MediaLinks
-from reelserve.blobs.local import LocalBlobStore
 from reelserve.blobs.signing import UrlSigner
 from reelserve.callbacks.loop import DeliveryLoop
 from reelserve.callbacks.outbox import Outbox
@@ -50,7 +50,7 @@ def create_app(
     for name in configured_engines(settings):
         registry.check(name)
     store = Store(settings.resolved_database_url, settings.read_cache_s)
-    blobs = blobs or LocalBlobStore(settings.data_dir / "blobs")
+    blobs = blobs or blob_store_for(settings)
     signer = UrlSigner(settings.resolved_signing_secret(), settings.public_url)
     links = MediaLinks(settings, signer)
     deliveries = DeliveryLoop(settings, store, exempt=outbound_exempt)

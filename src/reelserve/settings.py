@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from reelserve.engines.base import Capability
@@ -57,6 +57,20 @@ class Settings(BaseSettings):
     """Credits per 5 s of output by quality, e.g. `360p=4,480p=6,720p=12,1080p=20`."""
     read_cache_s: float = 1.0
     """How stale a task read may be when another process changed it (0 disables the cache)."""
+    # S3-compatible media storage: a bucket set puts media in S3 (the `s3` extra).
+    s3_endpoint: str = ""
+    """e.g. `https://s3.eu-central-1.amazonaws.com` or `http://10.0.0.5:8333`; empty: AWS."""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    """Empty: the standard AWS_* environment variables or instance credentials."""
+    s3_secret_key: str = ""
+    s3_public_endpoint: str = ""
+    """Endpoint in the presigned URLs clients follow, when it differs from `s3_endpoint`."""
+    s3_presign_s: int = Field(default=3600, ge=1, le=7 * 86400)
+    """Life of the presigned URL the file route redirects to (S3 caps it at 7 days)."""
+    s3_part_mb: int = Field(default=8, ge=5, le=5 * 1024)
+    """Multipart part size for large objects (S3 needs at least 5 MiB)."""
 
     _secret: bytes | None = PrivateAttr(default=None)
 
@@ -110,6 +124,28 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
+
+    @field_validator("s3_endpoint", "s3_public_endpoint")
+    @classmethod
+    def _check_endpoint(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"S3 endpoint {value!r} must be an http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _check_s3(self) -> Settings:
+        # A half-configured bucket must not silently fall back to local disk.
+        if not self.s3_bucket and (self.s3_endpoint or self.s3_access_key):
+            raise ValueError("s3_bucket (REELSERVE_S3_BUCKET) is required when S3 is configured")
+        if bool(self.s3_access_key) != bool(self.s3_secret_key):
+            raise ValueError("s3_access_key and s3_secret_key must be set together")
+        return self
+
+    @property
+    def uses_s3(self) -> bool:
+        """Media goes to S3 when a bucket is configured."""
+        return bool(self.s3_bucket)
 
     @property
     def resolved_database_url(self) -> str:

@@ -12,6 +12,10 @@ class BlobNotFound(Exception):
     pass
 
 
+class BlobUnavailable(Exception):
+    """The object store could not be reached or refused the request (not a missing blob)."""
+
+
 class BlobStore(ABC):
     """Stores immutable objects by key. Implementations: local directory, memory (tests), S3."""
 
@@ -41,5 +45,15 @@ class BlobStore(ABC):
         raise NotImplementedError
 
     async def iter_prefix(self, prefix: str) -> AsyncIterator[str]:  # pragma: no cover - optional
+        """Every key under `prefix/`, in no particular order."""
         raise NotImplementedError
         yield ""
+
+    async def size(self, key: str) -> int:  # pragma: no cover - overridden by every store
+        """The blob's length in bytes; BlobNotFound when there is none."""
+        raise NotImplementedError
+
+    async def direct_url(self, key: str, method: str, ttl_s: int) -> str | None:
+        """A URL a client can fetch the blob from without this server, valid `ttl_s`
+        seconds (a presigned S3 URL), or None when only this server can serve it."""
+        return None

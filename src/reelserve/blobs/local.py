@@ -55,6 +55,21 @@ class LocalBlobStore(BlobStore):
             return False
         return True
 
+    async def size(self, key: str) -> int:
+        try:
+            return (await asyncio.to_thread(self.path_for(key).stat)).st_size
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+
+    async def iter_prefix(self, prefix: str) -> AsyncIterator[str]:
+        folder = self.path_for(prefix)
+        if not folder.is_dir():
+            return
+        for path in await asyncio.to_thread(lambda: sorted(folder.rglob("*"))):
+            # Half-written files (".name.tmp") are not blobs yet.
+            if path.is_file() and not path.name.startswith("."):
+                yield path.relative_to(self.root).as_posix()
+
     async def delete_prefix(self, prefix: str) -> int:
         folder = self.path_for(prefix)
         if not folder.is_dir():

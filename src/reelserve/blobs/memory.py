@@ -42,6 +42,13 @@ class MemoryBlobStore(BlobStore):
     async def delete(self, key: str) -> bool:
         return self.objects.pop(key, None) is not None
 
+    async def size(self, key: str) -> int:
+        return len(await self.get_bytes(key))
+
+    async def iter_prefix(self, prefix: str) -> AsyncIterator[str]:
+        for key in [k for k in self.objects if k.startswith(prefix.rstrip("/") + "/")]:
+            yield key
+
     async def delete_prefix(self, prefix: str) -> int:
         doomed = [k for k in self.objects if k.startswith(prefix.rstrip("/") + "/")]
         for k in doomed:

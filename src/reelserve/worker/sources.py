@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 
 import httpx
@@ -79,10 +78,9 @@ async def read_source(
         raise TaskFailure(fail_msg, detail="invalid or expired signature on a /files/ URL")
     limit = settings.source_max_bytes
     try:
-        async with blobs.local_path(key) as path:
-            size = (await asyncio.to_thread(path.stat)).st_size
-            if size > limit:
-                raise TaskFailure(fail_msg, detail=f"larger than {limit} bytes")
-            return await asyncio.to_thread(path.read_bytes)
+        # Size first: on S3 an oversized object is refused without downloading it.
+        if await blobs.size(key) > limit:
+            raise TaskFailure(fail_msg, detail=f"larger than {limit} bytes")
+        return await blobs.get_bytes(key)
     except BlobNotFound:
         raise TaskFailure(fail_msg, detail="the file was deleted") from None
