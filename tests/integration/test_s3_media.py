@@ -306,3 +306,57 @@ def test_retention_deletes_expired_media_and_uploads_from_the_bucket(tmp_path: P
             assert time.monotonic() < deadline, "the janitor never deleted the upload"
             time.sleep(0.2)
         assert anonymous.get(uploaded["downloadUrl"]).status_code == 410
+
+
+def test_a_data_uri_source_is_stored_in_the_bucket_and_used(
+    s3_server: RunningServer, tmp_path: Path
+) -> None:
+    import asyncio
+    import base64
+
+    image = png_bytes(640, 480, color=(220, 30, 40))
+    uri = "data:image/png;base64," + base64.b64encode(image).decode()
+    record = _generate(s3_server, imageUrl=uri)
+    assert record["state"] == "success", record
+    stored = asyncio.run(_listed(s3_store(), f"inputs/{record['taskId']}"))
+    assert len(stored) == 1 and asyncio.run(s3_store().get_bytes(stored[0])) == image
+    video = tmp_path / "from-data-uri.mp4"
+    video.write_bytes(
+        _anonymous(s3_server, follow=True).get(record["videoInfo"]["videoUrl"]).content
+    )
+    first = decode_all(video)[0]
+    assert mad(first, fit_cover(np.asarray(Image.open(BytesIO(image))), 960, 720)) < 4
+
+
+def test_an_uploaded_video_is_restyled_from_the_bucket(
+    s3_server: RunningServer, tmp_path: Path
+) -> None:
+    from reelserve.media.encode import Mp4Writer
+
+    source = tmp_path / "source.mp4"
+    with Mp4Writer(source, 160, 120, 24, preset="ultrafast") as writer:
+        for i in range(48):
+            writer.write(np.full((120, 160, 3), (i * 5, 80, 200 - i * 4), np.uint8))
+    uploaded = _stream_upload(s3_server, source.read_bytes(), "source.mp4", "videos")
+    assert uploaded["mimeType"] == "video/mp4"
+    client = s3_server.client()
+    answer = client.post(
+        "/api/v1/aleph/generate", json={"prompt": "Film noir", "videoUrl": uploaded["downloadUrl"]}
+    ).json()
+    assert answer["code"] == 200, answer
+    deadline = time.monotonic() + 120
+    while True:
+        record = client.get(
+            "/api/v1/aleph/record-info", params={"taskId": answer["data"]["taskId"]}
+        ).json()["data"]
+        if record["state"] in ("success", "fail"):
+            break
+        assert time.monotonic() < deadline, "the restyle never finished"
+        time.sleep(0.1)
+    assert record["state"] == "success", record
+    video = tmp_path / "restyled.mp4"
+    video.write_bytes(
+        _anonymous(s3_server, follow=True).get(record["response"]["resultVideoUrl"]).content
+    )
+    frames = decode_all(video)
+    assert len(frames) == 48 and frames[0].shape == (120, 160, 3)
