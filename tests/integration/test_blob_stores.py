@@ -274,3 +274,23 @@ def test_parts_smaller_than_s3_allows_are_refused() -> None:
 
     with pytest.raises(ValueError, match="5 MiB"):
         S3BlobStore("b", endpoint="http://127.0.0.1:1", part_size=MIB)
+
+
+async def test_presigned_urls_use_the_public_endpoint_when_one_is_set(prefix: str) -> None:
+    from reelserve.blobs.s3 import S3BlobStore
+
+    o = s3_overrides()
+    # The same server under two names: reelserve's (localhost) and the clients'.
+    public = o["s3_endpoint"]
+    store = S3BlobStore(
+        o["s3_bucket"],
+        endpoint=public.replace("127.0.0.1", "localhost"),
+        access_key=o["s3_access_key"],
+        secret_key=o["s3_secret_key"],
+        public_endpoint=public,
+    )
+    await store.put_bytes(f"{prefix}/p.bin", b"public", "application/octet-stream")
+    url = await store.direct_url(f"{prefix}/p.bin", "GET", 60)
+    assert url is not None and url.startswith(f"{public}/{o['s3_bucket']}/")
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(url)).content == b"public"
