@@ -360,3 +360,27 @@ def test_an_uploaded_video_is_restyled_from_the_bucket(
     )
     frames = decode_all(video)
     assert len(frames) == 48 and frames[0].shape == (120, 160, 3)
+
+
+def test_with_the_bucket_unreachable_files_answer_503_and_tasks_fail_cleanly(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    with run_server(
+        tmp_path / "data",
+        s3_endpoint=dead,
+        s3_bucket="nowhere",
+        s3_access_key="k",
+        s3_secret_key="s",
+        max_attempts=1,
+    ) as server:
+        url = server.app.state.signer.url("media/t/v/video.mp4", int(time.time()) + 60)
+        response = _anonymous(server, follow=False).get(url)
+        assert response.status_code == 503
+        assert "unavailable" in response.json()["msg"]
+        record = _generate(server)
+        assert record["state"] == "fail" and record["failCode"] == 500, record
