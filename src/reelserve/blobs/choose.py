@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from reelserve.blobs.base import BlobStore
 from reelserve.blobs.local import LocalBlobStore
 from reelserve.settings import Settings
+
+log = logging.getLogger("reelserve.blobs")
 
 
 class S3ExtraMissing(RuntimeError):
@@ -23,4 +27,5 @@ def blob_store_for(settings: Settings) -> BlobStore:
             "REELSERVE_S3_BUCKET is set but the S3 client is not installed: "
             f"pip install 'reelserve[s3]' ({exc})"
         ) from None
+    log.info("media in S3: bucket %r at %s", settings.s3_bucket, settings.s3_endpoint or "AWS")
     return S3BlobStore.from_settings(settings)
