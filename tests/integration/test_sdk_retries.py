@@ -101,9 +101,11 @@ def test_retries_stop_after_max_retries() -> None:
     with Receiver() as rx:
         rx.script(CREDIT, Reply(503, body=envelope(503, msg="still busy")))
         policy = RetryPolicy(max_retries=2, backoff_base=0.01)
-        with Client(api_key="k", base_url=rx.base_url, retry=policy) as c:
-            with pytest.raises(ServerError, match="still busy"):
-                c.credits()
+        with (
+            Client(api_key="k", base_url=rx.base_url, retry=policy) as c,
+            pytest.raises(ServerError, match="still busy"),
+        ):
+            c.credits()
         assert len(rx.received(CREDIT)) == 3
 
 
