@@ -62,7 +62,7 @@ OutOption = Annotated[
     typer.Option("--out", help="where to save the video (implies --wait; default <taskId>.mp4)"),
 ]
 TimeoutOption = Annotated[
-    float, typer.Option("--timeout", min=1, help="seconds --wait waits at most")
+    float, typer.Option("--timeout", min=0.1, help="seconds --wait waits at most")
 ]
 WatermarkOption = Annotated[
     str | None, typer.Option("--watermark", help="text burnt into the bottom-right corner")
@@ -172,7 +172,7 @@ def _finish(task: Task, *, wait: bool, out: Path | None, timeout: float, as_json
         return
     _err.print(f"task {task.id} ({task.kind})")
     record = _watch(task, timeout)
-    target = task.download(out or Path(f"{task.id}.mp4"))
+    target = task.download(out or Path(f"{task.id}.mp4")).resolve()
     data = {**_record_json(task.kind, record), "path": str(target)}
     _emit(as_json, data, lambda: typer.echo(str(target)))
 

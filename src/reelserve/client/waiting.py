@@ -7,14 +7,16 @@ from reelserve.client.models import TaskRecord
 
 
 class PollBackoff:
-    """Poll every `interval` while the task moves; back off (×1.5, up to `max_interval`)
-    while nothing changes, so a long queue is not hammered and progress still shows."""
+    """Poll every `interval` while the task moves; back off (×1.5, up to `max_interval`,
+    by default 5 × `interval` and at most 10 s) while nothing changes, so a long queue is
+    not hammered, progress still shows, and an ending is seen soon after it happens."""
 
     def __init__(self, interval: float, max_interval: float | None = None) -> None:
         if interval <= 0:
             raise ValueError("poll_interval must be > 0")
         self.interval = interval
-        self.max_interval = max(interval, max_interval if max_interval is not None else 10.0)
+        default = min(10.0, 5 * interval)
+        self.max_interval = max(interval, max_interval if max_interval is not None else default)
         self._current = interval
         self._last: tuple[str, float] | None = None
 
