@@ -26,7 +26,7 @@ from reelserve.client import (
     ValidationError,
     WaitTimeout,
 )
-from reelserve.client.webhooks import RunwayCallback, verify
+from reelserve.client.webhooks import MarketCallback, RunwayCallback, parse_callback, verify
 from reelserve.media.decode import probe
 from reelserve.security.apikeys import display_prefix, generate_key, hash_key
 from reelserve.store.store import Store
@@ -308,7 +308,11 @@ def test_async_callbacks_redeliver_to_a_receiver(tmp_path: Path) -> None:
                     callback_url=hook,
                 )
                 await job.wait(timeout=120, poll_interval=0.1)
-                await asyncio.to_thread(rx.wait_for, "/async-hook", 1)
+                (sent,) = await asyncio.to_thread(rx.wait_for, "/async-hook", 1)
+                event = parse_callback(sent.body)
+                assert isinstance(event, MarketCallback) and event.task_id == job.id
+                assert event.succeeded and event.state == "success"
+                assert event.result_urls == [(await c.jobs.get(job.id)).video_url]
                 await c.callbacks.redeliver(job.id)
                 await asyncio.to_thread(rx.wait_for, "/async-hook", 2)
                 states = [d.state for d in await c.callbacks.list(job.id)]
