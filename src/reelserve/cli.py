@@ -1,4 +1,4 @@
-"""The `reelserve` command: serve, keys, quickstart."""
+"""The `reelserve` command: serve, keys, quickstart; the client commands are in cli_client."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from reelserve.cli_client import register as register_client_commands
 from reelserve.security.apikeys import display_prefix, generate_key, hash_key
 from reelserve.settings import Settings
 from reelserve.store.keys import DuplicateKeyName
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+register_client_commands(app)
 
 
 @app.command()

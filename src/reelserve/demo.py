@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from reelserve.client import Client, Task, TaskRecord
+from reelserve.client.webhooks import RunwayCallback, parse_callback
 from reelserve.media.decode import probe
 
 
@@ -74,13 +76,15 @@ class CallbackReceiver:
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/reelserve-callback"
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
 
-    def wait_for(self, task_id: str, timeout: float = 30) -> tuple[dict[str, str], dict[str, Any]]:
+    def wait_for(
+        self, task_id: str, timeout: float = 30
+    ) -> tuple[dict[str, str], dict[str, Any], RunwayCallback]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for headers, body in self.received:
-                payload = json.loads(body)
-                if payload.get("data", {}).get("task_id") == task_id:
-                    return headers, payload
+                event = parse_callback(body, "runway")
+                if isinstance(event, RunwayCallback) and event.task_id == task_id:
+                    return headers, json.loads(body), event
             time.sleep(0.05)
         raise TimeoutError(f"no callback for {task_id} within {timeout} s")
 
@@ -93,19 +97,18 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def _wait(client: httpx.Client, task_id: str, label: str, timeout: float = 300) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
+def _wait(task: Task, label: str, timeout: float = 300) -> TaskRecord:
+    """Wait for a task through the SDK, printing each new state and progress."""
     last = ""
-    while time.monotonic() < deadline:
-        data = client.get("/api/v1/runway/record-detail", params={"taskId": task_id}).json()["data"]
-        line = f"  {label}: {data['state']} {int(100 * data.get('progress', 0))}%"
+
+    def show(record: TaskRecord) -> None:
+        nonlocal last
+        line = f"  {label}: {record.state} {int(100 * record.progress)}%"
         if line != last:
             _say(line)
             last = line
-        if data["state"] in ("success", "fail"):
-            return dict(data)
-        time.sleep(0.5)
-    raise TimeoutError(f"{label} did not finish in {timeout} s")
+
+    return task.wait(timeout=timeout, poll_interval=0.5, on_progress=show)
 
 
 def run_quickstart(*, keep_serving: bool, out_dir: str) -> int:
@@ -135,10 +138,8 @@ def run_quickstart(*, keep_serving: bool, out_dir: str) -> int:
     server = subprocess.Popen([*cmd, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     _say(f"server starting on {base} (log: {log_path})")
     try:
-        with httpx.Client(
-            base_url=base, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
-        ) as client:
-            _wait_healthy(client, server)
+        _wait_healthy(base, server)
+        with Client(api_key=api_key, base_url=base, timeout=30) as client:
             made = _demo(client, Path(out_dir).resolve())
         _say("")
         _say("What it made:")
@@ -168,13 +169,13 @@ def run_quickstart(*, keep_serving: bool, out_dir: str) -> int:
         log.close()
 
 
-def _wait_healthy(client: httpx.Client, server: subprocess.Popen[bytes]) -> None:
+def _wait_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError("the server exited during start-up; see its log")
         try:
-            if client.get("/healthz").status_code == 200:
+            if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -182,14 +183,7 @@ def _wait_healthy(client: httpx.Client, server: subprocess.Popen[bytes]) -> None
     raise RuntimeError("the server did not come up within 60 s")
 
 
-def _submit(client: httpx.Client, path: str, body: dict[str, Any]) -> str:
-    answer = client.post(path, json=body).json()
-    if answer["code"] != 200:
-        raise RuntimeError(f"{path} answered {answer}")
-    return str(answer["data"]["taskId"])
-
-
-def _demo(client: httpx.Client, out: Path) -> list[tuple[str, Path, Any]]:
+def _demo(client: Client, out: Path) -> list[tuple[str, Path, Any]]:
     out.mkdir(parents=True, exist_ok=True)
     receiver = CallbackReceiver()
     try:
@@ -198,61 +192,39 @@ def _demo(client: httpx.Client, out: Path) -> list[tuple[str, Path, Any]]:
         receiver.close()
 
 
-def _run_demo(
-    client: httpx.Client, out: Path, receiver: CallbackReceiver
-) -> list[tuple[str, Path, Any]]:
+def _run_demo(client: Client, out: Path, receiver: CallbackReceiver) -> list[tuple[str, Path, Any]]:
     _say("1. text-to-video (with a callback) and image-to-video, submitted together")
-    t2v = _submit(
-        client,
-        "/api/v1/runway/generate",
-        {
-            "prompt": "A paper boat drifting across a calm lake at sunrise",
-            "duration": 5,
-            "quality": "720p",
-            "aspectRatio": "16:9",
-            "waterMark": "reelserve",
-            "callBackUrl": receiver.url,
-        },
+    t2v = client.runway.generate(
+        prompt="A paper boat drifting across a calm lake at sunrise",
+        duration=5,
+        quality="720p",
+        aspect_ratio="16:9",
+        watermark="reelserve",
+        callback_url=receiver.url,
     )
-    i2v = _submit(
-        client,
-        "/api/v1/runway/generate",
-        {
-            "prompt": "The sun sets slowly over the hills",
-            "duration": 5,
-            "quality": "720p",
-            "imageUrl": _demo_image(),
-        },
+    i2v = client.runway.generate(
+        prompt="The sun sets slowly over the hills",
+        duration=5,
+        quality="720p",
+        image_url=_demo_image(),
     )
-    _say(f"  text-to-video task {t2v}\n  image-to-video task {i2v}")
-    results = {
-        "text-to-video": _wait(client, t2v, "text-to-video"),
-        "image-to-video": _wait(client, i2v, "image-to-video"),
-    }
-    headers, payload = receiver.wait_for(t2v)
+    _say(f"  text-to-video task {t2v.id}\n  image-to-video task {i2v.id}")
+    tasks = {"text-to-video": t2v, "image-to-video": i2v}
+    for label, task in tasks.items():
+        _wait(task, label)
+    headers, payload, event = receiver.wait_for(t2v.id)
     _say(f"  callback received at {receiver.url} (webhook-id {headers.get('webhook-id')}):")
     _say("    " + json.dumps(payload)[:300])
+    if not event.succeeded:
+        raise RuntimeError(f"the callback reports a failure: {event.code} {event.msg}")
     _say("2. extend the text-to-video by 5 seconds")
-    ext = _submit(
-        client,
-        "/api/v1/runway/extend",
-        {
-            "taskId": t2v,
-            "prompt": "The boat reaches the shore",
-            "quality": "720p",
-        },
-    )
-    _say(f"  extension task {ext} (parent {t2v})")
-    results["extension"] = _wait(client, ext, "extension")
+    ext = client.runway.extend(t2v, prompt="The boat reaches the shore", quality="720p")
+    _say(f"  extension task {ext.id} (parent {t2v.id})")
+    _wait(ext, "extension")
+    tasks["extension"] = ext
     made = []
-    for label, record in results.items():
-        if record["state"] != "success":
-            raise RuntimeError(f"{label} failed: {record['failCode']} {record['failMsg']}")
-        path = out / f"{label}.mp4"
-        with client.stream("GET", record["videoInfo"]["videoUrl"]) as response:
-            response.raise_for_status()
-            with path.open("wb") as fh:
-                for chunk in response.iter_bytes():
-                    fh.write(chunk)
+    for label, task in tasks.items():
+        # wait() raised TaskFailed for a failed task: every one here succeeded
+        path = task.download(out / f"{label}.mp4")
         made.append((label, path, probe(path)))
     return made

@@ -1,0 +1,361 @@
+"""`AsyncClient`: the asynchronous twin of `Client` (same methods, awaited).
+
+Example::
+
+    from reelserve.client import AsyncClient
+
+    async with AsyncClient(api_key="rs_...", base_url="http://127.0.0.1:8000") as client:
+        task = await client.runway.generate(prompt="A paper boat", aspect_ratio="16:9")
+        await task.wait()
+        await task.download("boat.mp4")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from reelserve.client import endpoints
+from reelserve.client.calls import Call, RetryPolicy, read_answer
+from reelserve.client.config import (
+    DEFAULT_TIMEOUT_S,
+    KIE_BASE_URL,
+    KIE_UPLOAD_BASE_URL,
+    USER_AGENT,
+    ClientConfig,
+)
+from reelserve.client.errors import ReelserveError, TransportError, WaitTimeout
+from reelserve.client.models import (
+    AlephRecord,
+    CallbackDelivery,
+    MarketModel,
+    MarketRecord,
+    RunwayRecord,
+    TaskRecord,
+    UploadedFile,
+)
+from reelserve.client.sync import ProgressHook
+from reelserve.client.tasks import TaskKind, get_call, temp_path_for
+from reelserve.client.waiting import PollBackoff, settle
+
+T = TypeVar("T")
+
+
+class AsyncTask:
+    """A submitted task: poll it, wait for it, download its video."""
+
+    def __init__(self, client: AsyncClient, task_id: str, kind: TaskKind) -> None:
+        self.id = task_id
+        self.kind: TaskKind = kind
+        self._client = client
+        self.record: TaskRecord | None = None
+        """The last record read (by `get`, `wait` or `download`)."""
+
+    def __repr__(self) -> str:
+        return f"AsyncTask(id={self.id!r}, kind={self.kind!r})"
+
+    async def get(self) -> TaskRecord:
+        self.record = await self._client._run(get_call(self.kind, self.id))
+        return self.record
+
+    async def wait(
+        self,
+        timeout: float | None = 600.0,  # noqa: ASYNC109 - the same signature as Task.wait
+        poll_interval: float = 1.0,
+        on_progress: ProgressHook | None = None,
+    ) -> TaskRecord:
+        """Poll until the task ends: its record on success; `TaskFailed` on failure,
+        `TaskExpired` when its media is gone, `WaitTimeout` after `timeout` seconds."""
+        backoff = PollBackoff(poll_interval)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            record = await self.get()
+            if on_progress is not None:
+                on_progress(record)
+            if settle(record):
+                return record
+            delay = backoff.next_delay(record)
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WaitTimeout(
+                        f"task {self.id} still {record.state} after {timeout} s", task_id=self.id
+                    )
+                delay = min(delay, left)
+            await asyncio.sleep(delay)
+
+    async def download(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float | None = 600.0,  # noqa: ASYNC109 - the same signature as Task.download
+    ) -> Path:
+        """Stream the video to `path` (waiting for the task first if it has not ended)."""
+        record = self.record if self.record is not None and self.record.finished else None
+        record = record or await self.wait(timeout=timeout)
+        settle(record)
+        return await self._client.download(record.video_url, path)
+
+
+class AsyncRunway:
+    def __init__(self, client: AsyncClient) -> None:
+        self._c = client
+
+    async def generate(
+        self,
+        *,
+        prompt: str,
+        duration: int = 5,
+        quality: str = "720p",
+        aspect_ratio: str | None = None,
+        image_url: str | None = None,
+        watermark: str | None = None,
+        callback_url: str | None = None,
+    ) -> AsyncTask:
+        """Text-to-video, or image-to-video with `image_url` (spec §1.1). Without an image
+        and without `aspect_ratio`, 16:9."""
+        if aspect_ratio is None and image_url is None:
+            aspect_ratio = "16:9"
+        call = endpoints.runway_generate(
+            prompt=prompt,
+            duration=duration,
+            quality=quality,
+            aspect_ratio=aspect_ratio,
+            image_url=image_url,
+            watermark=watermark,
+            callback_url=callback_url,
+        )
+        return AsyncTask(self._c, await self._c._run(call), "runway")
+
+    async def extend(
+        self,
+        task_id: str | AsyncTask,
+        *,
+        prompt: str,
+        quality: str = "720p",
+        watermark: str | None = None,
+        callback_url: str | None = None,
+    ) -> AsyncTask:
+        """Add 5 s to a successful AsyncRunway task (spec §1.3); the result is the whole video."""
+        call = endpoints.runway_extend(
+            task_id=task_id.id if isinstance(task_id, AsyncTask) else task_id,
+            prompt=prompt,
+            quality=quality,
+            watermark=watermark,
+            callback_url=callback_url,
+        )
+        return AsyncTask(self._c, await self._c._run(call), "runway")
+
+    async def get(self, task_id: str) -> RunwayRecord:
+        return await self._c._run(endpoints.runway_get(task_id))
+
+    def task(self, task_id: str) -> AsyncTask:
+        """A handle on an existing task (to wait for or download it)."""
+        return AsyncTask(self._c, task_id, "runway")
+
+
+class AsyncAleph:
+    def __init__(self, client: AsyncClient) -> None:
+        self._c = client
+
+    async def generate(
+        self,
+        *,
+        prompt: str,
+        video_url: str,
+        aspect_ratio: str | None = None,
+        seed: int | None = None,
+        reference_image: str | None = None,
+        watermark: str | None = None,
+        callback_url: str | None = None,
+    ) -> AsyncTask:
+        """Restyle the first 5 s of `video_url` (spec §1.4)."""
+        call = endpoints.aleph_generate(
+            prompt=prompt,
+            video_url=video_url,
+            aspect_ratio=aspect_ratio,
+            seed=seed,
+            reference_image=reference_image,
+            watermark=watermark,
+            callback_url=callback_url,
+        )
+        return AsyncTask(self._c, await self._c._run(call), "aleph")
+
+    async def get(self, task_id: str) -> AlephRecord:
+        return await self._c._run(endpoints.aleph_get(task_id))
+
+    def task(self, task_id: str) -> AsyncTask:
+        return AsyncTask(self._c, task_id, "aleph")
+
+
+class AsyncJobs:
+    def __init__(self, client: AsyncClient) -> None:
+        self._c = client
+
+    async def create(
+        self, model: str, input: dict[str, Any], callback_url: str | None = None
+    ) -> AsyncTask:
+        """A market task (spec §2): `model` from `models()`, `input` per its schema."""
+        return AsyncTask(
+            self._c, await self._c._run(endpoints.jobs_create(model, input, callback_url)), "market"
+        )
+
+    async def get(self, task_id: str) -> MarketRecord:
+        return await self._c._run(endpoints.jobs_get(task_id))
+
+    async def models(self) -> list[MarketModel]:
+        return await self._c._run(endpoints.jobs_models())
+
+    def task(self, task_id: str) -> AsyncTask:
+        return AsyncTask(self._c, task_id, "market")
+
+
+class AsyncFiles:
+    def __init__(self, client: AsyncClient) -> None:
+        self._c = client
+
+    async def upload(
+        self,
+        source: str | os.PathLike[str] | bytes,
+        upload_path: str = endpoints.DEFAULT_UPLOAD_PATH,
+        file_name: str | None = None,
+    ) -> UploadedFile:
+        """Upload a local file (streamed), bytes, a `data:` URI, or an http(s) URL (fetched
+        by the server). The answer's `download_url` works as `image_url`/`video_url`."""
+        src: str | Path | bytes = source if isinstance(source, str | bytes) else Path(source)
+        call, path = endpoints.upload(src, upload_path, file_name)
+        if path is None:
+            return await self._c._run(call)
+        with path.open("rb") as fh:
+            files = {"file": (file_name or path.name, fh)}
+            return await self._c._run(call, files=files)
+
+
+class AsyncCallbacks:
+    def __init__(self, client: AsyncClient) -> None:
+        self._c = client
+
+    async def list(self, task_id: str) -> list[CallbackDelivery]:
+        """A task's callback deliveries with their attempts, oldest first (reelserve only)."""
+        return await self._c._run(endpoints.callbacks_list(task_id))
+
+    async def redeliver(self, task_id: str) -> str:
+        """Send the task's callback again as a new delivery; its delivery id."""
+        return await self._c._run(endpoints.callbacks_redeliver(task_id))
+
+
+class AsyncClient:
+    """The reelserve (or KIE) API, synchronously. `transport` lets tests and proxies
+    plug in any httpx transport; `retry` sets retries of calls safe to repeat."""
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str,
+        upload_base_url: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.config = ClientConfig.make(api_key, base_url, upload_base_url, retry)
+        self._http = httpx.AsyncClient(
+            transport=transport, timeout=timeout, headers={"User-Agent": USER_AGENT}
+        )
+        self._sleep = asyncio.sleep
+        self.runway = AsyncRunway(self)
+        self.aleph = AsyncAleph(self)
+        self.jobs = AsyncJobs(self)
+        self.files = AsyncFiles(self)
+        self.callbacks = AsyncCallbacks(self)
+
+    @classmethod
+    def for_kie(cls, api_key: str, **kwargs: Any) -> AsyncClient:
+        """A client of KIE itself (`https://api.kie.ai`, uploads on KIE's upload host)."""
+        return cls(api_key, KIE_BASE_URL, KIE_UPLOAD_BASE_URL, **kwargs)
+
+    async def credits(self) -> int:
+        """The key's remaining credits (2147483647 on reelserve when unlimited)."""
+        return await self._run(endpoints.credits())
+
+    async def download_url(self, url: str) -> str:
+        """A fresh direct URL (valid 20 minutes) for a media URL the server issued."""
+        return await self._run(endpoints.download_url(url))
+
+    async def download(self, url: str, path: str | os.PathLike[str]) -> Path:
+        """Stream `url` (a signed media URL: no key is sent) to `path`, atomically."""
+        target = Path(path)
+        partial = temp_path_for(target)
+        attempt = 0
+        while True:
+            try:
+                async with self._http.stream("GET", url) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        outcome = read_answer(response)
+                        if outcome.retryable and attempt < self.config.retry.max_retries:
+                            attempt += 1
+                            await self._sleep(self.config.retry.delay(attempt, outcome.retry_after))
+                            continue
+                        assert outcome.error is not None
+                        raise outcome.error
+                    with partial.open("wb") as fh:
+                        async for chunk in response.aiter_bytes(1 << 16):
+                            fh.write(chunk)
+                break
+            except httpx.TransportError as exc:
+                partial.unlink(missing_ok=True)
+                if attempt >= self.config.retry.max_retries:
+                    raise TransportError(f"download of {url} failed: {exc}") from exc
+                attempt += 1
+                await self._sleep(self.config.retry.delay(attempt, None))
+        partial.replace(target)
+        return target
+
+    async def _run(self, call: Call[T], files: dict[str, Any] | None = None) -> T:
+        retry = self.config.retry
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(
+                    call.method,
+                    self.config.url(call),  # type: ignore[arg-type]
+                    params=call.params,
+                    json=call.json,
+                    data=call.data,
+                    files=files or call.files,
+                    headers=self.config.auth_headers,
+                )
+            except httpx.TransportError as exc:
+                if call.safe_to_repeat and attempt < retry.max_retries:
+                    attempt += 1
+                    await self._sleep(retry.delay(attempt, None))
+                    continue
+                raise TransportError(
+                    f"{call.method} {self.config.url(call)} failed: {exc}"  # type: ignore[arg-type]
+                ) from exc
+            outcome = read_answer(response)
+            if outcome.error is None:
+                try:
+                    return call.parse(outcome.data)
+                except (TypeError, ValueError, AttributeError) as exc:
+                    raise ReelserveError(f"unexpected answer to {call.path}: {exc}") from exc
+            if outcome.retryable and call.safe_to_repeat and attempt < retry.max_retries:
+                attempt += 1
+                await self._sleep(retry.delay(attempt, outcome.retry_after))
+                continue
+            raise outcome.error
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
