@@ -1,4 +1,4 @@
-"""The `reelserve` command: serve, keys, quickstart."""
+"""The `reelserve` command: serve, worker, workers, keys, quickstart."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from reelserve.security.apikeys import display_prefix, generate_key, hash_key
 from reelserve.settings import Settings
 from reelserve.store.keys import DuplicateKeyName
 from reelserve.store.store import Store
+from reelserve.worker_cli import register as register_worker_commands
 
 app = typer.Typer(
     help="reelserve: self-hosted video generation speaking KIE.AI's API.", no_args_is_help=True
 )
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+register_worker_commands(app)
 
 
 @app.command()

@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     """Credits per 5 s of output by quality, e.g. `360p=4,480p=6,720p=12,1080p=20`."""
     read_cache_s: float = 1.0
     """How stale a task read may be when another process changed it (0 disables the cache)."""
+    worker_grace_s: float = 30
+    """On SIGTERM a worker stops claiming and lets its tasks finish this long, then gives
+    them back to the queue."""
+    worker_heartbeat_s: float = 5
+    """How often a worker process updates its row (`reelserve workers`)."""
+    listen_notify: bool = True
+    """PostgreSQL: wake workers and delivery loops by LISTEN/NOTIFY (false: poll only,
+    e.g. behind a transaction-pooling PgBouncer)."""
 
     _secret: bytes | None = PrivateAttr(default=None)
 
