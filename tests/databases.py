@@ -23,7 +23,7 @@ PG_ENV = "REELSERVE_TEST_DATABASE_URL"
 T = TypeVar("T")
 
 
-def _run(coro: Coroutine[Any, Any, T]) -> T:
+def run_coro(coro: Coroutine[Any, Any, T]) -> T:
     """Run `coro` on a loop of its own (callers may already be inside one)."""
     out: list[T] = []
     errors: list[BaseException] = []
@@ -61,13 +61,13 @@ def create_pg_database() -> tuple[str, str]:
     """A new empty database: (its name, its SQLAlchemy URL)."""
     admin = admin_url()
     name = f"rs_{uuid.uuid4().hex[:16]}"
-    _run(_admin(admin, f'CREATE DATABASE "{name}"'))
+    run_coro(_admin(admin, f'CREATE DATABASE "{name}"'))
     base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     return name, f"{base}/{name}"
 
 
 def drop_pg_database(name: str) -> None:
-    _run(_admin(admin_url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_coro(_admin(admin_url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @contextmanager
