@@ -35,11 +35,6 @@ from reelserve.worker.node import keep_present, presence
 log = logging.getLogger("reelserve")
 
 
-def default_blobs(settings: Settings) -> BlobStore:
-    """The blob store the settings name (API nodes and `reelserve worker` alike)."""
-    return LocalBlobStore(settings.data_dir / "blobs")
-
-
 def create_app(
     settings: Settings,
     *,
@@ -57,7 +52,7 @@ def create_app(
     for name in configured_engines(settings):
         registry.check(name)
     store = Store(settings.resolved_database_url, settings.read_cache_s)
-    blobs = blobs or default_blobs(settings)
+    blobs = blobs or LocalBlobStore(settings.data_dir / "blobs")
     signer = UrlSigner(settings.resolved_signing_secret(), settings.public_url)
     links = MediaLinks(settings, signer)
     deliveries = DeliveryLoop(settings, store, exempt=outbound_exempt)

@@ -124,3 +124,27 @@ def test_sigterm_within_the_grace_period_finishes_the_task_and_claims_no_more(
         assert waiting["status"] == "queued" and waiting["attempts"] == 0, waiting
         assert len(engine_log.read_text().splitlines()) == 1
         assert not [r for r in cluster.task_rows() if r["status"] == "running"]
+
+
+def test_a_worker_for_an_unknown_engine_refuses_to_start_naming_the_known_ones(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    from tests.cluster import REPO
+
+    done = subprocess.run(
+        [sys.executable, "-m", "reelserve", "worker", "--engine", "nope"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(REPO),
+            "REELSERVE_DATA_DIR": str(tmp_path / "data"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "unknown engine 'nope'" in done.stderr and "synthetic" in done.stderr, done.stderr

@@ -64,6 +64,16 @@ async def keep_present(store: Store, info: WorkerInfo, interval_s: float) -> Non
             await asyncio.shield(store.workers.remove(info.id))
 
 
+def worker_blobs(settings: Settings) -> BlobStore:
+    """The blob store a worker process writes media to: the one API nodes read.
+
+    Must choose exactly as create_app does (local directory, or S3 when configured).
+    """
+    from reelserve.blobs.local import LocalBlobStore
+
+    return LocalBlobStore(settings.data_dir / "blobs")
+
+
 class WorkerNode:
     def __init__(
         self,
@@ -74,8 +84,6 @@ class WorkerNode:
         registry: EngineRegistry | None = None,
         blobs: BlobStore | None = None,
     ) -> None:
-        from reelserve.app import default_blobs
-
         self.settings = settings
         self.concurrency = max(1, concurrency)
         registry = registry or registry_for(settings.engine_plugins)
@@ -90,7 +98,7 @@ class WorkerNode:
         self.worker = Worker(
             settings,
             self.store,
-            blobs or default_blobs(settings),
+            blobs or worker_blobs(settings),
             registry,
             chosen,
             outbox=Outbox(links),
