@@ -101,6 +101,9 @@ class TaskStore:
         """The task, possibly from the read cache unless `fresh` (see store/cache.py)."""
         if not fresh and (cached := self._tasks.get(task_id)) is not None:
             return cached
+        if "\x00" in task_id:
+            # No id holds a NUL, and PostgreSQL refuses NUL in text: an unknown id.
+            return None
 
         def op(conn: Connection) -> Task | None:
             row = conn.execute(_GET, {"id": task_id}).mappings().first()
