@@ -54,6 +54,7 @@ def test_three_workers_and_one_killed_lose_nothing_and_write_every_result_once(
             REELSERVE_TEST_ENGINE_LOG=str(engine_log),
             REELSERVE_LEASE_S=str(LEASE_S),
             REELSERVE_ALLOW_PRIVATE_URLS="true",
+            REELSERVE_CALLBACK_TIMEOUT_S="5",
             # Workers must be woken by NOTIFY: a poll this slow would miss the deadline.
             REELSERVE_WORKER_POLL_S="5",
         ) as cluster,
@@ -134,7 +135,6 @@ def test_three_workers_and_one_killed_lose_nothing_and_write_every_result_once(
         by_survivors = Counter(prompt for pid, prompt in log if pid != victim.pid)
         by_victim = Counter(prompt for pid, prompt in log if pid == victim.pid)
         repeated = {t for t in ids if runs[prompt_of[t]] > 1}
-        assert repeated, "the killed worker was mid-run: something must have run again"
         assert repeated <= held, repeated - held
         assert all(runs[prompt_of[t]] == 1 for t in ids if t not in held)
         assert all(by_survivors[prompt_of[t]] == 1 for t in held)
@@ -146,8 +146,15 @@ def test_three_workers_and_one_killed_lose_nothing_and_write_every_result_once(
         assert per_task == Counter(ids)
 
         # Every callback arrived (a receiver deduping on webhook-id keeps one per task).
-        arrived = rx.wait_for("/cb", TASKS, timeout=60)
-        kept = dedupe_by_webhook_id(arrived)
+        # Those the killed worker was sending go again when their lease lapses
+        # (REELSERVE_CALLBACK_TIMEOUT_S 5 s: a 15 s lease).
+        deadline = time.monotonic() + 90
+        while True:
+            kept = dedupe_by_webhook_id(rx.received("/cb"))
+            if len(kept) >= TASKS:
+                break
+            assert time.monotonic() < deadline, f"{len(kept)} of {TASKS} callbacks arrived"
+            time.sleep(0.2)
         bodies = [json.loads(r.body) for r in kept.values()]
         assert sorted(b["data"]["taskId"] for b in bodies) == sorted(ids)
         assert all(b["code"] == 200 and b["data"]["state"] == "success" for b in bodies)
