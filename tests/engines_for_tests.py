@@ -61,3 +61,19 @@ class SlowSyntheticEngine(Engine):
                 yield frame
 
         return EngineOutput(frames(), out.num_frames, out.width, out.height, out.fps)
+
+
+class LoggedSyntheticEngine(Engine):
+    """The synthetic engine, logging each run (which process ran which prompt)."""
+
+    name = "logged"
+    capabilities = frozenset(Capability)
+
+    def __init__(self) -> None:
+        from reelserve.engines.synthetic import SyntheticEngine
+
+        self._inner = SyntheticEngine()
+
+    def run(self, request: EngineRequest, progress: ProgressFn) -> EngineOutput:
+        _log("run", request)
+        return self._inner.run(request, progress)

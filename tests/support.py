@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from reelserve.app import create_app
 from reelserve.security.apikeys import display_prefix, generate_key, hash_key
 from reelserve.settings import Settings
 from reelserve.store.store import Store
+from tests.databases import database_url
 
 
 @dataclass
@@ -63,11 +64,15 @@ def run_server(
     key_names: tuple[str, ...] = ("alice", "bob"),
     *,
     run_worker: bool = True,
+    backend: str = "sqlite",
     **overrides: Any,
 ) -> Iterator[RunningServer]:
-    """A real server on a loopback port, with unsigned keys named `key_names`."""
+    """A real server on a loopback port, with unsigned keys named `key_names`.
+
+    `backend="postgres"` gives it a fresh PostgreSQL database (tests/databases.py).
+    """
     with run_server_with(
-        data_dir, dict.fromkeys(key_names), run_worker=run_worker, **overrides
+        data_dir, dict.fromkeys(key_names), run_worker=run_worker, backend=backend, **overrides
     ) as running:
         yield running
 
@@ -165,6 +170,7 @@ def run_server_with(
     run_worker: bool = True,
     outbound_exempt: tuple[tuple[str, int], ...] = (),
     loop: str = "auto",
+    backend: str = "sqlite",
     **overrides: Any,
 ) -> Iterator[RunningServer]:
     """`run_server`, with webhook HMAC keys per API key and `create_app(outbound_exempt=...)`.
@@ -172,6 +178,24 @@ def run_server_with(
     `loop="asyncio"` (not uvloop) makes the server resolve names through
     `socket.getaddrinfo`, so a test can stub DNS answers with monkeypatch.
     """
+    with ExitStack() as stack:
+        if backend != "sqlite" and "database_url" not in overrides:
+            overrides["database_url"] = stack.enter_context(database_url(backend, data_dir))
+        with _run_server_on(
+            data_dir, keys, run_worker, outbound_exempt, loop, overrides
+        ) as running:
+            yield running
+
+
+@contextmanager
+def _run_server_on(
+    data_dir: Path,
+    keys: dict[str, str | None] | None,
+    run_worker: bool,
+    outbound_exempt: tuple[tuple[str, int], ...],
+    loop: str,
+    overrides: dict[str, Any],
+) -> Iterator[RunningServer]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

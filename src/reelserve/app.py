@@ -25,10 +25,12 @@ from reelserve.callbacks.service import CallbackService
 from reelserve.engines.registry import EngineRegistry, registry_for
 from reelserve.janitor import Janitor
 from reelserve.settings import Settings
+from reelserve.store.postgres import DELIVERIES_DUE, TASKS_QUEUED
 from reelserve.store.store import Store
 from reelserve.tasks.service import TaskService
 from reelserve.uploads.service import UploadService
 from reelserve.worker.loop import Worker, configured_engines
+from reelserve.worker.node import keep_present, presence
 
 log = logging.getLogger("reelserve")
 
@@ -68,6 +70,17 @@ def create_app(
         else None
     )
     janitor = Janitor(settings, store, blobs)
+    # PostgreSQL: other processes' new tasks and deliveries wake ours at once.
+    listener = (
+        store.listener(
+            {
+                TASKS_QUEUED: worker.wake_for if worker else lambda _engine: None,
+                DELIVERIES_DUE: lambda _payload: deliveries.wake(),
+            }
+        )
+        if settings.listen_notify
+        else None
+    )
     service = TaskService(settings, store, blobs, on_submit=worker.wake if worker else lambda: None)
 
     @asynccontextmanager
@@ -85,10 +98,20 @@ def create_app(
         ]
         if worker is not None:
             loops.append(asyncio.create_task(worker.run(), name="worker"))
+            presence_row = presence(worker, 1)
+            loops.append(
+                asyncio.create_task(
+                    keep_present(store, presence_row, settings.worker_heartbeat_s), name="presence"
+                )
+            )
+        if listener is not None:
+            loops.append(asyncio.create_task(listener.run(), name="listener"))
         try:
             yield
         finally:
             deliveries.stop()
+            if listener is not None:
+                listener.stop()
             if worker is not None:
                 worker.stop()
             for loop in loops:

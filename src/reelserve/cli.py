@@ -1,4 +1,5 @@
-"""The `reelserve` command: serve, keys, quickstart; the client commands are in cli_client."""
+"""The `reelserve` command: serve, worker, workers, keys, quickstart; the client commands are in
+cli_client, the worker commands in worker_cli."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from reelserve.security.apikeys import display_prefix, generate_key, hash_key
 from reelserve.settings import Settings
 from reelserve.store.keys import DuplicateKeyName
 from reelserve.store.store import Store
+from reelserve.worker_cli import register as register_worker_commands
 
 app = typer.Typer(
     help="reelserve: self-hosted video generation speaking KIE.AI's API.", no_args_is_help=True
@@ -20,6 +22,7 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 register_client_commands(app)
+register_worker_commands(app)
 
 
 @app.command()

@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     """Life of the presigned URL the file route redirects to (S3 caps it at 7 days)."""
     s3_part_mb: int = Field(default=8, ge=5, le=5 * 1024)
     """Multipart part size for large objects (S3 needs at least 5 MiB)."""
+    worker_grace_s: float = 30
+    """On SIGTERM a worker stops claiming and lets its tasks finish this long, then gives
+    them back to the queue."""
+    worker_heartbeat_s: float = 5
+    """How often a worker process updates its row (`reelserve workers`)."""
+    listen_notify: bool = True
+    """PostgreSQL: wake workers and delivery loops by LISTEN/NOTIFY (false: poll only,
+    e.g. behind a transaction-pooling PgBouncer)."""
 
     _secret: bytes | None = PrivateAttr(default=None)
 

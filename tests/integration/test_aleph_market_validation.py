@@ -59,8 +59,10 @@ SYNTHETIC_MODELS = (
 
 
 @pytest.fixture(scope="module")
-def quiet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with run_server(tmp_path_factory.mktemp("aleph-market"), run_worker=False) as running:
+def quiet(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[RunningServer]:
+    with run_server(
+        tmp_path_factory.mktemp("aleph-market"), run_worker=False, backend=backend
+    ) as running:
         yield running
 
 

@@ -19,6 +19,11 @@ from tests.support import RunningServer, StaticHttpServer, decode_all, mad, png_
 
 ALEPH = "/api/v1/aleph"
 
+# Rendering does not depend on the database: these encode many videos, so they run
+# on SQLite only (the store and API suites, and tests/e2e/test_scale_out.py, cover
+# PostgreSQL).
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
 
 def source_frames(width: int, height: int, seconds: float, fps: int = 24) -> list[np.ndarray]:
     """A moving gradient with a bright square: structure to restyle, different every frame."""

@@ -36,10 +36,11 @@ KEYS: dict[str, str | None] = {
 
 
 @pytest.fixture(scope="module")
-def cb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def cb_server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[RunningServer]:
     with run_server_with(
         tmp_path_factory.mktemp("callbacks"),
         KEYS,
+        backend=backend,
         callback_retry_delays=DELAYS,
         callback_timeout_s=TIMEOUT_S,
         worker_poll_s=0.1,
@@ -405,6 +406,7 @@ def test_a_rotated_webhook_key_signs_the_callbacks_that_follow(
             **os.environ,
             "PYTHONPATH": str(REPO),
             "REELSERVE_DATA_DIR": str(cb_server.settings.data_dir),
+            "REELSERVE_DATABASE_URL": cb_server.settings.database_url,
         },
         capture_output=True,
         text=True,

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,9 @@ import pytest
 
 from reelserve.security.apikeys import display_prefix, generate_key, hash_key
 from reelserve.store.store import Store
+from reelserve.store.tasks import Admission
+from reelserve.tasks.models import Dialect, NewTask
+from tests.databases import database_url
 from tests.support import RunningServer, StaticHttpServer, run_server
 
 BODY = {"prompt": "credits", "duration": 5, "quality": "720p", "aspectRatio": "16:9"}
@@ -47,8 +52,10 @@ def balance(server: RunningServer, name: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def paused(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    with run_server(tmp_path_factory.mktemp("credits"), run_worker=False) as server:
+def paused(tmp_path_factory: pytest.TempPathFactory, backend: str):  # type: ignore[no-untyped-def]
+    with run_server(
+        tmp_path_factory.mktemp("credits"), run_worker=False, backend=backend
+    ) as server:
         yield server
 
 
@@ -105,31 +112,30 @@ def test_a_failed_task_is_refunded_exactly_once(
         assert balance(server, "refund") == 38, "a success keeps its charge; the refund was once"
 
 
-async def test_the_store_refunds_once_whichever_path_fails_the_task(tmp_path: Path) -> None:
-    import uuid
+@pytest.fixture
+async def store(tmp_path: Path, backend: str) -> AsyncIterator[Store]:
+    with database_url(backend, tmp_path) as url:
+        s = Store(url, read_cache_s=0)
+        await s.open()
+        yield s
+        await s.close()
 
-    from reelserve.store.tasks import Admission
-    from reelserve.tasks.models import Dialect, NewTask
 
-    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}", read_cache_s=0)
-    await store.open()
-    try:
-        key = await store.keys.create("k", "h", "p", credits=30)
-        new = NewTask(
-            str(uuid.uuid4()), key.id, Dialect.RUNWAY, "text_to_video", "synthetic", {}, {}, cost=12
-        )
-        await store.tasks.insert(new, Admission(key.id, 0, 0, price=12))
-        assert await store.keys.balance(key.id) == 18
-        first = await store.tasks.claim("w", {"synthetic"}, 0.05, max_attempts=1)
-        assert first is not None
-        await asyncio.sleep(0.1)
-        assert await store.tasks.fail_exhausted(1, "gone") == 1
-        assert await store.keys.balance(key.id) == 30
-        # The stale worker's own failure write is refused, so no second refund.
-        assert not await store.tasks.fail(first.id, first.lease_token or "", 500, "late")
-        assert await store.keys.balance(key.id) == 30
-    finally:
-        await store.close()
+async def test_the_store_refunds_once_whichever_path_fails_the_task(store: Store) -> None:
+    key = await store.keys.create("k", "h", "p", credits=30)
+    new = NewTask(
+        str(uuid.uuid4()), key.id, Dialect.RUNWAY, "text_to_video", "synthetic", {}, {}, cost=12
+    )
+    await store.tasks.insert(new, Admission(key.id, 0, 0, price=12))
+    assert await store.keys.balance(key.id) == 18
+    first = await store.tasks.claim("w", {"synthetic"}, 0.05, max_attempts=1)
+    assert first is not None
+    await asyncio.sleep(0.1)
+    assert await store.tasks.fail_exhausted(1, "gone") == 1
+    assert await store.keys.balance(key.id) == 30
+    # The stale worker's own failure write is refused, so no second refund.
+    assert not await store.tasks.fail(first.id, first.lease_token or "", 500, "late")
+    assert await store.keys.balance(key.id) == 30
 
 
 def test_download_url_gives_a_fresh_twenty_minute_link(tmp_path: Path) -> None:

@@ -32,10 +32,13 @@ REELSERVE_CLI = Path(sys.executable).with_name("reelserve")
 
 
 @pytest.fixture(scope="module")
-def quiet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def quiet(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[RunningServer]:
     """Worker-less, default settings; `carol` is the key the revocation test revokes."""
     with run_server(
-        tmp_path_factory.mktemp("envelope"), ("alice", "bob", "carol"), run_worker=False
+        tmp_path_factory.mktemp("envelope"),
+        ("alice", "bob", "carol"),
+        run_worker=False,
+        backend=backend,
     ) as running:
         yield running
 
@@ -119,8 +122,11 @@ def test_bearer_scheme_is_case_insensitive(
 def test_revoked_key_is_401_within_the_key_cache_period(quiet: RunningServer) -> None:
     carol = quiet.client("carol")
     answered(carol.get(DETAIL, params={"taskId": str(uuid.uuid4())}), 404)  # works, now cached
-    env = {**os.environ, "REELSERVE_DATA_DIR": str(quiet.settings.data_dir)}
-    env.pop("REELSERVE_DATABASE_URL", None)
+    env = {
+        **os.environ,
+        "REELSERVE_DATA_DIR": str(quiet.settings.data_dir),
+        "REELSERVE_DATABASE_URL": quiet.settings.database_url,
+    }
     done = subprocess.run(
         [str(REELSERVE_CLI), "keys", "revoke", "carol"],
         env=env,
@@ -177,8 +183,10 @@ def test_401_is_sent_with_http_200_by_default(anonymous: httpx.Client) -> None:
 
 
 @pytest.fixture(scope="module")
-def rest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with run_server(tmp_path_factory.mktemp("rest"), run_worker=False, http_status="rest") as s:
+def rest(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[RunningServer]:
+    with run_server(
+        tmp_path_factory.mktemp("rest"), run_worker=False, http_status="rest", backend=backend
+    ) as s:
         yield s
 
 

@@ -17,17 +17,19 @@ from reelserve.settings import Settings
 from reelserve.store.store import Store
 from reelserve.store.tasks import Admission
 from reelserve.tasks.models import Dialect, NewTask, Result, Status
+from tests.databases import database_url
 from tests.support import run_server
 
 RESULT = Result("v", "media/t/v/video.mp4", "media/t/v/cover.png", 1280, 720, 120, 24)
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> Store:
-    s = Store(f"sqlite:///{tmp_path / 'db.sqlite'}", read_cache_s=0)
-    await s.open()
-    yield s  # type: ignore[misc]
-    await s.close()
+async def store(tmp_path: Path, backend: str) -> Store:
+    with database_url(backend, tmp_path) as url:
+        s = Store(url, read_cache_s=0)
+        await s.open()
+        yield s  # type: ignore[misc]
+        await s.close()
 
 
 async def make_key(store: Store, name: str, **limits: int) -> str:

@@ -241,8 +241,8 @@ def contract_problem(response: httpx.Response) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def quiet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with run_server(tmp_path_factory.mktemp("no500"), run_worker=False) as running:
+def quiet(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[RunningServer]:
+    with run_server(tmp_path_factory.mktemp("no500"), run_worker=False, backend=backend) as running:
         yield running
 
 

@@ -11,7 +11,7 @@ from tests.support import run_server
 
 
 def test_an_engine_that_raises_is_retried_then_fails_with_500(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
 ) -> None:
     engine_log = tmp_path / "engine.log"
     monkeypatch.setenv("REELSERVE_TEST_ENGINE_LOG", str(engine_log))
@@ -20,6 +20,7 @@ def test_an_engine_that_raises_is_retried_then_fails_with_500(
         engine_plugins={"raising": "tests.engines_for_tests:RaisingEngine"},
         engines="raising",
         max_attempts=3,
+        backend=backend,
     ) as server:
         client = server.client()
         task = client.post(
@@ -38,9 +39,12 @@ RETENTION_S = 3.0
 
 
 @pytest.fixture
-def short_retention(tmp_path: Path):  # type: ignore[no-untyped-def]
+def short_retention(tmp_path: Path, backend: str):  # type: ignore[no-untyped-def]
     with run_server(
-        tmp_path / "data", media_retention_days=RETENTION_S / 86400, janitor_interval_s=0.3
+        tmp_path / "data",
+        media_retention_days=RETENTION_S / 86400,
+        janitor_interval_s=0.3,
+        backend=backend,
     ) as server:
         yield server
 

@@ -42,9 +42,11 @@ PNG_DATA_URI = "data:image/png;base64," + base64.b64encode(png_bytes(64, 48)).de
 
 
 @pytest.fixture(scope="module")
-def quiet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def quiet(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[RunningServer]:
     """A server without a task worker: accepted tasks stay `queueing`."""
-    with run_server(tmp_path_factory.mktemp("validation"), run_worker=False) as running:
+    with run_server(
+        tmp_path_factory.mktemp("validation"), run_worker=False, backend=backend
+    ) as running:
         yield running
 
 

@@ -28,6 +28,11 @@ GEOMETRY = {
     ("3:4", "1080p"): (1080, 1440),
 }
 
+# Rendering does not depend on the database: these encode many videos, so they run
+# on SQLite only (the store and API suites, and tests/e2e/test_scale_out.py, cover
+# PostgreSQL).
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
 
 def generate(
     server: RunningServer, tmp_path: Path, key: str = "alice", **body: Any

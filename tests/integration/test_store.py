@@ -1,4 +1,5 @@
-"""The store on a real SQLite file: migrations, the atomic claim, lease-checked outcomes."""
+"""The store on a real SQLite file and a real PostgreSQL database: migrations,
+the atomic claim, lease-checked outcomes."""
 
 from __future__ import annotations
 
@@ -12,14 +13,16 @@ from sqlalchemy import inspect
 from reelserve.store.store import Store
 from reelserve.store.tables import metadata
 from reelserve.tasks.models import Dialect, NewTask, Result, Status
+from tests.databases import BACKENDS, database_url
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> Store:
-    s = Store(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
-    await s.open()
-    yield s  # type: ignore[misc]
-    await s.close()
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    with database_url(request.param, tmp_path) as url:
+        s = Store(url)
+        await s.open()
+        yield s  # type: ignore[misc]
+        await s.close()
 
 
 def new_task(engine: str = "synthetic", key: str = "k1") -> NewTask:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import re
 import socket
-import sqlite3
 import time
 from collections.abc import Iterator
 from io import BytesIO
@@ -71,8 +70,23 @@ def fetch(server: RunningServer, url: str) -> httpx.Response:
 
 
 def upload_rows(server: RunningServer) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(server.settings.data_dir / "reelserve.db") as db:
-        return db.execute("SELECT api_key_id, blob_key, size, mime FROM uploads").fetchall()
+    """The server's upload rows, read from its database (SQLite or PostgreSQL)."""
+    from sqlalchemy import select
+
+    from reelserve.store.store import Store
+    from reelserve.store.tables import uploads
+    from tests.databases import run_coro
+
+    stmt = select(uploads.c.api_key_id, uploads.c.blob_key, uploads.c.size, uploads.c.mime)
+
+    async def read() -> list[tuple[Any, ...]]:
+        store = Store(server.settings.resolved_database_url)
+        try:
+            return await store.db.read(lambda c: [tuple(r) for r in c.execute(stmt)])
+        finally:
+            await store.close()
+
+    return run_coro(read())
 
 
 def stored_upload_files(server: RunningServer) -> list[Path]:

@@ -54,12 +54,13 @@ def body(**extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def guarded_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def guarded_api(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[RunningServer]:
     """Guard on, no worker: only what submit decides is under test."""
     with run_server_with(
         tmp_path_factory.mktemp("guard-submit"),
         {"alice": None},
         run_worker=False,
+        backend=backend,
         allow_private_urls=False,
     ) as running:
         yield running

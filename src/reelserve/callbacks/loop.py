@@ -49,6 +49,8 @@ class DeliveryLoop:
         self._exempt = tuple(exempt)
         self._wake = asyncio.Event()
         self._stopping = False
+        self._draining = False
+        self._idle = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._sending: Counter[str] = Counter()
         self._waiting: defaultdict[str, deque[Delivery]] = defaultdict(deque)
@@ -63,6 +65,18 @@ class DeliveryLoop:
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
+
+    async def drain(self, grace_s: float) -> None:
+        """Stop claiming, let the deliveries in hand finish for up to `grace_s`, then stop.
+
+        What is still unsent then keeps its lease until it lapses and goes again.
+        """
+        self._draining = True
+        if self.busy:
+            self._idle.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), grace_s)
+        self.stop()
 
     @property
     def busy(self) -> int:
@@ -88,7 +102,7 @@ class DeliveryLoop:
 
     async def _claim(self) -> int:
         free = self.concurrency - self.busy
-        if free <= 0:
+        if free <= 0 or self._draining:
             return 0
         full = [o for o, n in self._sending.items() if n >= self.per_origin]
         try:
@@ -120,6 +134,8 @@ class DeliveryLoop:
             if not waiting:
                 del self._waiting[origin]
         self._wake.set()  # a slot is free
+        if not self.busy:
+            self._idle.set()
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.error("delivery crashed: %r", exc)
 

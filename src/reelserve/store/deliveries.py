@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from reelserve.callbacks.models import Attempt, Delivery, DeliveryState, NewDelivery, origin_of
 from reelserve.store.db import Database
+from reelserve.store.postgres import DELIVERIES_DUE, notify
 from reelserve.store.tables import deliveries, delivery_attempts
 
 
@@ -34,6 +35,7 @@ def insert_delivery(conn: Connection, new: NewDelivery, now: float | None = None
             updated_at=now,
         )
     )
+    notify(conn, DELIVERIES_DUE)
 
 
 def _delivery(row: Any) -> Delivery:

@@ -9,11 +9,14 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 
 from reelserve.store.db import Database
+from reelserve.store.postgres import lock_for_migrations
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def _upgrade(connection: Connection) -> None:
+    # Several processes may start at once on one PostgreSQL database.
+    lock_for_migrations(connection)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from reelserve.store.db import Database
 from reelserve.store.deliveries import DeliveryStore
 from reelserve.store.keys import KeyStore
 from reelserve.store.migrate import migrate
+from reelserve.store.postgres import TASKS_CHANGED, Handler, Listener
 from reelserve.store.tasks import TaskStore
 from reelserve.store.uploads import UploadStore
+from reelserve.store.workers import WorkerStore
 
 
 class Store:
@@ -17,6 +21,7 @@ class Store:
         self.keys = KeyStore(self.db)
         self.deliveries = DeliveryStore(self.db)
         self.uploads = UploadStore(self.db)
+        self.workers = WorkerStore(self.db)
 
     async def open(self) -> None:
         """Apply migrations; call once before use."""
@@ -24,3 +29,16 @@ class Store:
 
     async def close(self) -> None:
         await self.db.dispose()
+
+    def listener(self, handlers: Mapping[str, Handler]) -> Listener | None:
+        """A LISTEN loop calling `handlers` by channel (store/postgres.py), which also
+        keeps this process's task cache fresh; None on SQLite (nothing to listen to)."""
+        if self.db.is_sqlite:
+            return None
+        return Listener(self.db.url, {TASKS_CHANGED: self._forget, **handlers})
+
+    def _forget(self, payload: str) -> None:
+        if payload:
+            self.tasks.forget(payload.split(","))
+        else:  # (re)connected: changes made meanwhile were not announced to us
+            self.tasks.forget_all()

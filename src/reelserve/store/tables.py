@@ -123,3 +123,18 @@ uploads = Table(
     Column("expires_at", Float, nullable=False),
     Index("ix_uploads_expires_at", "expires_at"),
 )
+
+# Worker processes (`reelserve worker`), each heartbeating its row; what each
+# runs now is read from the tasks it holds, so it is never out of date.
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("engines", Text, nullable=False),
+    Column("concurrency", Integer, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("heartbeat_at", Float, nullable=False),
+    Index("ix_workers_heartbeat_at", "heartbeat_at"),
+)

@@ -19,6 +19,7 @@ from reelserve.store.batch import InsertBatcher
 from reelserve.store.cache import TtlCache
 from reelserve.store.db import Database
 from reelserve.store.deliveries import insert_delivery
+from reelserve.store.postgres import TASKS_CHANGED, TASKS_QUEUED, notify, notify_ids
 from reelserve.store.rows import task_from_row
 from reelserve.store.tables import api_keys, tasks
 from reelserve.tasks.models import NewTask, Result, Status, Task
@@ -39,6 +40,9 @@ _Row: TypeAlias = tuple[dict[str, Any], Admission | None]
 
 DeliveryFor: TypeAlias = Callable[[Task], NewDelivery | None] | None
 """Builds the callback delivery of a task in its final state (the outbox row)."""
+
+_CLAIM_TRIES = 4
+"""Keys found at their concurrency limit at the last moment before a claim gives up."""
 
 _FINISHED = [Status.SUCCEEDED.value, Status.FAILED.value, Status.CANCELED.value]
 
@@ -97,23 +101,28 @@ class TaskStore:
         """The task, possibly from the read cache unless `fresh` (see store/cache.py)."""
         if not fresh and (cached := self._tasks.get(task_id)) is not None:
             return cached
+        if "\x00" in task_id:
+            # No id holds a NUL, and PostgreSQL refuses NUL in text: an unknown id.
+            return None
 
         def op(conn: Connection) -> Task | None:
             row = conn.execute(_GET, {"id": task_id}).mappings().first()
             return task_from_row(row) if row else None
 
+        since = self._tasks.stamp()
         task = await self._db.read(op)
         if task is not None:
-            self._tasks.put(task_id, task)
+            self._tasks.put(task_id, task, since)
         return task
 
     async def queue_position(self, task: Task) -> int:
         """1 for the next task to be claimed, 2 for the one after it, and so on."""
         if (cached := self._positions.get(task.id)) is not None:
             return cached
+        since = self._positions.stamp()
         ahead = await self._db.read(lambda conn: conn.scalar(_AHEAD, {"seq": task.seq}))
         position = int(ahead or 0) + 1
-        self._positions.put(task.id, position)
+        self._positions.put(task.id, position, since)
         return position
 
     async def claim(
@@ -154,50 +163,69 @@ class TaskStore:
             .scalar_subquery()
         )
         limit = func.coalesce(api_keys.c.max_concurrent, 0)
-        candidate = (
-            select(t.c.seq)
-            .select_from(t.outerjoin(api_keys, api_keys.c.id == t.c.api_key_id))
-            .where(
-                runnable(t),
-                t.c.engine.in_(list(engines)),
-                or_(limit == 0, running_of_key < limit),
+
+        def claim_stmt(skip_keys: list[str]) -> Any:
+            candidate = (
+                select(t.c.seq)
+                .select_from(t.outerjoin(api_keys, api_keys.c.id == t.c.api_key_id))
+                .where(
+                    runnable(t),
+                    t.c.engine.in_(list(engines)),
+                    or_(limit == 0, running_of_key < limit),
+                    *([t.c.api_key_id.not_in(skip_keys)] if skip_keys else []),
+                )
+                .order_by(func.coalesce(api_keys.c.last_claimed_at, 0.0), t.c.seq)
+                .limit(1)
+                .with_for_update(of=t, skip_locked=True)
+                .scalar_subquery()
             )
-            .order_by(func.coalesce(api_keys.c.last_claimed_at, 0.0), t.c.seq)
-            .limit(1)
-            .with_for_update(of=t, skip_locked=True)
-            .scalar_subquery()
-        )
-        stmt = (
-            update(tasks)
-            .where(tasks.c.seq == candidate, runnable(tasks))
-            .values(
-                status=Status.RUNNING.value,
-                lease_token=secrets.token_hex(16),
-                lease_expires_at=now + lease_s,
-                worker_id=worker_id,
-                attempts=tasks.c.attempts + 1,
-                started_at=func.coalesce(tasks.c.started_at, now),
-                updated_at=now,
-                progress=0.0,
+            return (
+                update(tasks)
+                .where(tasks.c.seq == candidate, runnable(tasks))
+                .values(
+                    status=Status.RUNNING.value,
+                    lease_token=secrets.token_hex(16),
+                    lease_expires_at=now + lease_s,
+                    worker_id=worker_id,
+                    attempts=tasks.c.attempts + 1,
+                    started_at=func.coalesce(tasks.c.started_at, now),
+                    updated_at=now,
+                    progress=0.0,
+                )
+                .returning(tasks)
             )
-            .returning(tasks)
-        )
 
         def op(conn: Connection) -> Task | None:
-            row = conn.execute(stmt).mappings().first()
-            if row is None:
-                return None
-            conn.execute(
-                update(api_keys)
-                .where(api_keys.c.id == row["api_key_id"])
-                .values(last_claimed_at=now)
-            )
-            return task_from_row(row)
+            skip_keys: list[str] = []
+            for _ in range(_CLAIM_TRIES):
+                savepoint = conn.begin_nested()
+                row = conn.execute(claim_stmt(skip_keys)).mappings().first()
+                if row is None:
+                    savepoint.rollback()
+                    return None
+                if _within_concurrency(conn, row["api_key_id"], now):
+                    savepoint.commit()
+                    notify_ids(conn, TASKS_CHANGED, [row["id"]])
+                    return task_from_row(row)
+                # Another worker started one of this key's tasks since our snapshot:
+                # undo (the savepoint also frees the row locks) and look past the key.
+                savepoint.rollback()
+                skip_keys.append(row["api_key_id"])
+            return None
 
         task = await self._db.write(op)
         if task is not None:
             self._tasks.drop([task.id])
         return task
+
+    def forget(self, task_ids: Collection[str]) -> None:
+        """Drop cached reads of tasks another process changed (see store/postgres.py)."""
+        self._tasks.drop(task_ids)
+        self._positions.drop(task_ids)
+
+    def forget_all(self) -> None:
+        self._tasks.clear()
+        self._positions.clear()
 
     async def heartbeat(self, task_id: str, token: str, lease_s: float, progress: float) -> bool:
         """Extend the lease and record progress; False when the lease was lost."""
@@ -238,11 +266,18 @@ class TaskStore:
             **_failure(fail_code, fail_msg, now),
         )
 
-    async def release(self, task_id: str, token: str) -> bool:
-        """Give a claimed task back to the queue (another attempt will run it)."""
+    async def release(self, task_id: str, token: str, *, count_attempt: bool = True) -> bool:
+        """Give a claimed task back to the queue (another attempt will run it).
+
+        `count_attempt=False` (a worker shutting down gave it back) takes the
+        attempt back, so restarts of workers never use up a task's attempts.
+        """
+        extra: dict[str, Any] = {} if count_attempt else {"attempts": tasks.c.attempts - 1}
         return await self._update_leased(
             task_id,
             token,
+            None,
+            **extra,
             status=Status.QUEUED.value,
             lease_token=None,
             lease_expires_at=None,
@@ -300,7 +335,13 @@ class TaskStore:
             .where(tasks.c.id.in_(list(task_ids)), tasks.c.media_expired_at.is_(None))
             .values(media_expired_at=now, updated_at=now)
         )
-        await self._db.write(lambda conn: conn.execute(stmt))
+        ids = list(task_ids)
+
+        def op(conn: Connection) -> None:
+            conn.execute(stmt)
+            notify_ids(conn, TASKS_CHANGED, ids)
+
+        await self._db.write(op)
         self._tasks.drop(task_ids)
 
     async def _select(self, *where: ColumnElement[bool], limit: int | None = None) -> list[Task]:
@@ -319,6 +360,35 @@ class TaskStore:
         )
         self._tasks.drop([task_id])
         return changed
+
+
+def _within_concurrency(conn: Connection, api_key_id: str, now: float) -> bool:
+    """Record the claim on the key row (the fair-share order) and check its limit.
+
+    Updating the key row locks it until commit, so claims of one key take
+    turns here; the count that follows is a new statement, which on
+    PostgreSQL (read committed) sees every claim committed before the lock was
+    granted, this one included. Without it two workers claiming at the same
+    instant could both count `max_concurrent - 1` and start one task too many.
+    """
+    limit = conn.execute(
+        update(api_keys)
+        .where(api_keys.c.id == api_key_id)
+        .values(last_claimed_at=now)
+        .returning(api_keys.c.max_concurrent)
+    ).scalar()
+    if not limit:
+        return True
+    running = conn.scalar(
+        select(func.count())
+        .select_from(tasks)
+        .where(
+            tasks.c.api_key_id == api_key_id,
+            tasks.c.status == Status.RUNNING.value,
+            tasks.c.lease_expires_at >= now,
+        )
+    )
+    return int(running or 0) <= int(limit)
 
 
 def _insert_admitted(conn: Connection, rows: list[_Row], now: float) -> list[BaseException | None]:
@@ -351,6 +421,9 @@ def _insert_admitted(conn: Connection, rows: list[_Row], now: float) -> list[Bas
                 conn.execute(_INSERT, {**values, "credits_charged": charged})
         outcomes.append(refusal)
     flush_plain()
+    admitted = zip(rows, outcomes, strict=True)
+    for engine in sorted({values["engine"] for (values, _), refused in admitted if not refused}):
+        notify(conn, TASKS_QUEUED, engine)
     return outcomes
 
 
@@ -446,6 +519,10 @@ def _write_leased(
     if row is None:
         return False
     task = task_from_row(row)
+    if task.status is not Status.RUNNING:  # heartbeats change only progress: not worth a NOTIFY
+        notify_ids(conn, TASKS_CHANGED, [task.id])
+    if task.status is Status.QUEUED:
+        notify(conn, TASKS_QUEUED, task.engine)
     if task.status in (Status.FAILED, Status.CANCELED):
         _refund(conn, task)
     if delivery is not None and task.status.finished and (new := delivery(task)) is not None:

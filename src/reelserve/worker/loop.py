@@ -27,14 +27,28 @@ from reelserve.worker.pipeline import render
 log = logging.getLogger("reelserve.worker")
 
 
+class Abandoned(Exception):
+    """The worker is shutting down and gave this task back; the engine should stop."""
+
+
 class Progress:
-    """Latest progress, written by the render thread and read by the heartbeat."""
+    """Latest progress, written by the render thread and read by the heartbeat.
+
+    Also the way to stop a render early: once `abandon()`ed, the engine's next
+    progress report raises `Abandoned` in its thread.
+    """
 
     def __init__(self) -> None:
         self._value = 0.0
         self._lock = threading.Lock()
+        self._abandoned = False
+
+    def abandon(self) -> None:
+        self._abandoned = True
 
     def set(self, value: float) -> None:
+        if self._abandoned:
+            raise Abandoned()
         with self._lock:
             self._value = max(self._value, value)
 
@@ -68,17 +82,33 @@ class Worker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._last_sweep = 0.0
+        self.current: dict[str, Progress] = {}
+        """Tasks being processed now, by id."""
 
     def wake(self) -> None:
         self._wake.set()
+
+    def wake_for(self, engine: str) -> None:
+        """A task for `engine` became runnable ("": anything may have)."""
+        if not engine or engine in self.engines:
+            self._wake.set()
+
+    def abandon_renders(self) -> None:
+        """Make running engines stop at their next progress report (shutdown)."""
+        for progress in self.current.values():
+            progress.abandon()
 
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
 
-    async def run(self) -> None:
+    async def run(self, slots: int = 1) -> None:
+        """Claim and process tasks, `slots` at a time, until `stop()`."""
         log.info("worker %s serving engines %s", self.id, sorted(self.engines))
         await self.requeue_orphans()
+        await asyncio.gather(*(self._serve() for _ in range(slots)))
+
+    async def _serve(self) -> None:
         while not self._stopping:
             try:
                 await self._sweep_exhausted()
@@ -139,16 +169,19 @@ class Worker:
         assert task.lease_token is not None
         token = task.lease_token
         progress = Progress()
+        self.current[task.id] = progress
         beat = asyncio.create_task(self._heartbeat(task.id, token, progress))
         try:
             result = await self._execute(task, progress)
         except TaskFailure as failure:
             log.info("task %s failed: %s", task.id, failure)
             await self._fail(task.id, token, failure.fail_code, failure.fail_msg)
-        except asyncio.CancelledError:
-            # Shutting down: hand the task back so the next worker starts it at once.
-            await asyncio.shield(self.store.tasks.release(task.id, token))
-            raise
+        except (asyncio.CancelledError, Abandoned) as stopped:
+            # Shutting down: hand the task back so the next worker starts it at
+            # once; the interrupted attempt does not count against the task.
+            await asyncio.shield(self.store.tasks.release(task.id, token, count_attempt=False))
+            if isinstance(stopped, asyncio.CancelledError):
+                raise
         except Exception:
             log.exception("task %s attempt %d crashed", task.id, task.attempts)
             if task.attempts >= self.settings.max_attempts:
@@ -164,6 +197,7 @@ class Worker:
                 await self.blobs.delete_prefix(f"media/{task.id}/{result.video_id}")
         finally:
             beat.cancel()
+            self.current.pop(task.id, None)
 
     async def _fail(self, task_id: str, token: str, fail_code: int, fail_msg: str) -> None:
         if await self.store.tasks.fail(task_id, token, fail_code, fail_msg, self._delivery_for):
