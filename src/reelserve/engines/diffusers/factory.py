@@ -1,0 +1,56 @@
+"""Registry factories of the diffusers engines: cheap, torch-free, with a start-up check."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reelserve.engines.base import Engine
+from reelserve.engines.diffusers.config import DiffusersConfig, ltx_config, wan_config
+from reelserve.engines.diffusers.weights import check_weights
+
+if TYPE_CHECKING:
+    from reelserve.engines.registry import EngineFactory
+    from reelserve.settings import Settings
+
+
+class LtxFactory:
+    """Makes the `ltx-video` engine; `preflight` checks its weights directory."""
+
+    def __init__(self, config: DiffusersConfig) -> None:
+        self.config = config
+
+    def preflight(self) -> None:
+        from reelserve.engines.diffusers.ltx import REQUIRED
+
+        check_weights(self.config.model_dir, self.config.engine, self.config.setting, REQUIRED)
+
+    def __call__(self) -> Engine:
+        from reelserve.engines.diffusers.ltx import LtxEngine
+
+        self.preflight()
+        return LtxEngine(self.config)
+
+
+class WanFactory(LtxFactory):
+    """Makes the `wan` engine; image_to_video only for TI2V checkpoints (see wan.py)."""
+
+    def preflight(self) -> None:
+        from reelserve.engines.diffusers.wan import REQUIRED
+
+        check_weights(self.config.model_dir, self.config.engine, self.config.setting, REQUIRED)
+
+    def __call__(self) -> Engine:
+        from reelserve.engines.diffusers.wan import REQUIRED, wan_engine
+
+        index = check_weights(
+            self.config.model_dir, self.config.engine, self.config.setting, REQUIRED
+        )
+        return wan_engine(self.config, index)
+
+
+def diffusers_factories(settings: Settings | None) -> dict[str, EngineFactory]:
+    if settings is None:
+        from reelserve.settings import Settings
+
+        settings = Settings()
+    return {"ltx-video": LtxFactory(ltx_config(settings)), "wan": WanFactory(wan_config(settings))}
