@@ -173,6 +173,8 @@ class EngineStats:
     starts: int = 0
     """Children started (1 + restarts); each loads the model once."""
     runs: int = 0
+    progress: float = 0.0
+    """Of the task running now (or the last one)."""
     last_load_s: float = 0.0
     last_pipeline_s: float = 0.0
     total_pipeline_s: float = 0.0
@@ -299,6 +301,7 @@ class IsolatedEngine(Engine):
             try:
                 job = self._job(request, job_dir)
                 self._interrupt.clear()
+                self.stats.progress = 0.0
                 assert self._conn is not None
                 self._conn.send(("run", job))
                 shape, fps, pipeline_s = self._await_result(progress)
@@ -316,7 +319,8 @@ class IsolatedEngine(Engine):
             message = self._receive()
             kind = message[0]
             if kind == "progress":
-                progress(float(message[1]))
+                self.stats.progress = float(message[1])
+                progress(self.stats.progress)
             elif kind == "done":
                 return tuple(message[1]), float(message[2]), float(message[3])
             elif kind == "interrupted":

@@ -29,10 +29,13 @@ class DiffusersConfig:
     compile: bool = False
     vae_tiling: bool = False
     offload: str = "none"
+    operations: tuple[str, ...] = ()
+    """The operations REELSERVE_ENGINES gives this engine."""
 
 
-def _shared(settings: Settings) -> dict[str, object]:
+def _shared(settings: Settings, engine: str) -> dict[str, object]:
     return {
+        "operations": tuple(op.value for op, name in settings.engines.items() if name == engine),
         "device": settings.diffusers_device,
         "dtype": settings.diffusers_dtype,
         "compile": settings.diffusers_compile,
@@ -53,7 +56,7 @@ def ltx_config(settings: Settings) -> DiffusersConfig:
         steps=settings.ltx_steps,
         guidance=settings.ltx_guidance,
         negative_prompt=settings.ltx_negative_prompt,
-        **_shared(settings),  # type: ignore[arg-type]
+        **_shared(settings, "ltx-video"),  # type: ignore[arg-type]
     )
 
 
@@ -70,5 +73,5 @@ def wan_config(settings: Settings) -> DiffusersConfig:
         guidance=settings.wan_guidance,
         negative_prompt=settings.wan_negative_prompt,
         strength=settings.wan_strength,
-        **_shared(settings),  # type: ignore[arg-type]
+        **_shared(settings, "wan"),  # type: ignore[arg-type]
     )

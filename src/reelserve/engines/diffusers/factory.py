@@ -9,6 +9,7 @@ from reelserve.engines.diffusers.config import DiffusersConfig, ltx_config, wan_
 from reelserve.engines.diffusers.weights import check_weights
 
 if TYPE_CHECKING:
+    from reelserve.engines.diffusers.wan import WanEngine
     from reelserve.engines.registry import EngineFactory
     from reelserve.settings import Settings
 
@@ -35,17 +36,18 @@ class WanFactory(LtxFactory):
     """Makes the `wan` engine; image_to_video only for TI2V checkpoints (see wan.py)."""
 
     def preflight(self) -> None:
-        from reelserve.engines.diffusers.wan import REQUIRED
+        self._engine_class()
 
-        check_weights(self.config.model_dir, self.config.engine, self.config.setting, REQUIRED)
-
-    def __call__(self) -> Engine:
-        from reelserve.engines.diffusers.wan import REQUIRED, wan_engine
+    def _engine_class(self) -> type[WanEngine]:
+        from reelserve.engines.diffusers.wan import REQUIRED, wan_engine_class
 
         index = check_weights(
             self.config.model_dir, self.config.engine, self.config.setting, REQUIRED
         )
-        return wan_engine(self.config, index)
+        return wan_engine_class(self.config, index)
+
+    def __call__(self) -> Engine:
+        return self._engine_class()(self.config)
 
 
 def diffusers_factories(settings: Settings | None) -> dict[str, EngineFactory]:

@@ -5,8 +5,8 @@
 - image_to_video: only for checkpoints that condition on the image without a
   CLIP image encoder, i.e. Wan 2.2 TI2V (`expand_timesteps: true` in
   model_index.json), through WanImageToVideoPipeline. Wan 2.1 I2V checkpoints
-  (CLIP encoder, separate weights) are not supported; a `wan` engine on other
-  checkpoints does not offer image_to_video, so such tasks are refused at submit.
+  (CLIP encoder, separate weights) are not supported: giving `wan`
+  image_to_video with another checkpoint is a start-up error.
 """
 
 from __future__ import annotations
@@ -46,15 +46,27 @@ class WanTi2vEngine(WanEngine):
     )
 
 
-def wan_engine(config: DiffusersConfig, index: dict[str, Any]) -> WanEngine:
-    """The engine class the checkpoint supports (`index`: its model_index.json)."""
-    if not any(index.get(name, [None])[0] for name in ("transformer", "transformer_2")):
-        from reelserve.engines.diffusers.weights import WeightsError
+def wan_engine_class(config: DiffusersConfig, index: dict[str, Any]) -> type[WanEngine]:
+    """The engine class the checkpoint supports (`index`: its model_index.json).
 
+    Raises `WeightsError` at start-up when REELSERVE_ENGINES gives `wan` an
+    operation the checkpoint cannot do (image_to_video without TI2V).
+    """
+    from reelserve.engines.diffusers.weights import WeightsError
+
+    if not any(index.get(name, [None])[0] for name in ("transformer", "transformer_2")):
         raise WeightsError(
             f"engine 'wan': {config.model_dir}/model_index.json lists no transformer"
         )
-    return WanTi2vEngine(config) if index.get("expand_timesteps") else WanEngine(config)
+    cls = WanTi2vEngine if index.get("expand_timesteps") else WanEngine
+    unsupported = [op for op in config.operations if Capability(op) not in cls.capabilities]
+    if unsupported:
+        raise WeightsError(
+            f"engine 'wan': REELSERVE_ENGINES gives it {', '.join(unsupported)}, which the "
+            f"checkpoint in {config.model_dir} cannot do (image_to_video needs a Wan 2.2 "
+            "TI2V checkpoint, model_index.json 'expand_timesteps': true)"
+        )
+    return cls
 
 
 class WanRunner(DiffusersRunner):
