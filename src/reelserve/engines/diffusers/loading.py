@@ -87,9 +87,14 @@ def apply_tuning(pipe: Any, config: DiffusersConfig, device: Any) -> None:
 def describe(pipe: Any, device: Any) -> dict[str, Any]:
     """What was loaded, as the child reports it to the server."""
     model = pipe.transformer
+    blocks = [m for m in model.modules() if type(m).__name__ in model._repeated_blocks]
+    models = [m for m in pipe.components.values() if hasattr(m, "parameters")]
     return {
         "pipeline": type(pipe).__name__,
         "device": str(device),
         "dtype": str(model.dtype).removeprefix("torch."),
         "parameters": sum(p.numel() for p in model.parameters()),
+        "vae_tiling": bool(getattr(pipe.vae, "use_tiling", False)),
+        "offloaded": bool(models) and all(hasattr(m, "_hf_hook") for m in models),
+        "compiled_blocks": sum(1 for b in blocks if b._compiled_call_impl is not None),
     }
