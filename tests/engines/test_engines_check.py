@@ -16,7 +16,7 @@ def test_engines_check_loads_ltx_and_prints_load_and_generation_times(
 ) -> None:
     env = {
         "REELSERVE_DATA_DIR": str(tmp_path),
-        "REELSERVE_ENGINES": "ltx-video",
+        "REELSERVE_ENGINES": "text_to_video=ltx-video",
         "REELSERVE_LTX_MODEL_DIR": str(tiny_weights.ltx),
         "REELSERVE_LTX_WIDTH": "32",
         "REELSERVE_LTX_HEIGHT": "32",

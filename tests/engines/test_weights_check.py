@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from reelserve.app import create_app
+from reelserve.engines.base import Capability
 from reelserve.engines.diffusers.weights import WeightsError
+from reelserve.engines.registry import EngineUnavailable
 from reelserve.settings import Settings
 from tests.engines.conftest import TinyWeights, tiny_settings
 
@@ -104,6 +106,13 @@ def test_image_to_video_on_a_wan_checkpoint_without_ti2v_is_refused_at_start(
     )
 
 
+def test_an_operation_the_engine_cannot_do_is_refused_at_start(
+    tiny_weights: TinyWeights, tmp_path: Path
+) -> None:
+    with pytest.raises(EngineUnavailable, match="gives 'ltx-video' video_to_video"):
+        start(tmp_path, tiny_weights, engines=dict.fromkeys(Capability, "ltx-video"))
+
+
 def test_reelserve_serve_exits_with_the_message_instead_of_a_traceback(
     ltx_copy: Path, tmp_path: Path
 ) -> None:
@@ -111,7 +120,7 @@ def test_reelserve_serve_exits_with_the_message_instead_of_a_traceback(
     env = {
         **os.environ,
         "REELSERVE_DATA_DIR": str(tmp_path / "data"),
-        "REELSERVE_ENGINES": "ltx-video",
+        "REELSERVE_ENGINES": "text_to_video=ltx-video",
         "REELSERVE_LTX_MODEL_DIR": str(ltx_copy),
         "REELSERVE_PORT": "0",
     }

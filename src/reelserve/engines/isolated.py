@@ -210,10 +210,17 @@ class IsolatedEngine(Engine):
             self._ensure_ready()
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
+        """Stop the child; a running generation is interrupted first (at shutdown)."""
+        self._closed = True
+        self._interrupt.set()
+        # A run stops at its next denoising step; do not wait for a long one.
+        locked = self._lock.acquire(timeout=10)
+        try:
             self._stop_child()
-            shutil.rmtree(self._tmp, ignore_errors=True)
+        finally:
+            if locked:
+                self._lock.release()
+        shutil.rmtree(self._tmp, ignore_errors=True)
 
     def interrupt(self) -> None:
         """Stop the running generation at its next denoising step (a cancel hook)."""
@@ -269,27 +276,33 @@ class IsolatedEngine(Engine):
 
     def _receive(self) -> Message:
         """The child's next message; raises EngineError (and restarts it) if it died."""
-        assert self._conn is not None and self._process is not None
+        conn, process = self._conn, self._process
         while True:
+            if self._closed or conn is None or process is None:
+                raise EngineError("the engine was shut down")
             try:
-                if self._conn.poll(0.05):
-                    return tuple(self._conn.recv())
+                if conn.poll(0.05):
+                    return tuple(conn.recv())
             except (EOFError, OSError):
                 pass
             else:
-                if self._process.is_alive():
+                if process.is_alive():
                     continue
                 # A last message may have been sent just before the end.
                 with contextlib.suppress(EOFError, OSError):
-                    if self._conn.poll(0):
-                        return tuple(self._conn.recv())
-            self._process.join(1)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join(5)
-            reason = death_reason(self._process.exitcode)
+                    if conn.poll(0):
+                        return tuple(conn.recv())
+            if self._closed:
+                raise EngineError("the engine was shut down")
+            process.join(1)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+            reason = death_reason(process.exitcode)
             log.error("engine %s: %s; restarting it", self.name, reason)
             self._process = None
+            with contextlib.suppress(OSError):
+                conn.close()
             self._start_child()
             raise EngineError(f"{reason}; the task was lost and the engine is restarting")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reelserve.engines.base import Engine
+from reelserve.engines.base import Capability, Engine
 from reelserve.engines.diffusers.config import DiffusersConfig, ltx_config, wan_config
 from reelserve.engines.diffusers.weights import check_weights
+from reelserve.engines.registry import EngineUnavailable
 
 if TYPE_CHECKING:
     from reelserve.engines.diffusers.wan import WanEngine
@@ -21,9 +22,10 @@ class LtxFactory:
         self.config = config
 
     def preflight(self) -> None:
-        from reelserve.engines.diffusers.ltx import REQUIRED
+        from reelserve.engines.diffusers.ltx import REQUIRED, LtxEngine
 
         check_weights(self.config.model_dir, self.config.engine, self.config.setting, REQUIRED)
+        refuse_unsupported(self.config, LtxEngine.capabilities)
 
     def __call__(self) -> Engine:
         from reelserve.engines.diffusers.ltx import LtxEngine
@@ -48,6 +50,17 @@ class WanFactory(LtxFactory):
 
     def __call__(self) -> Engine:
         return self._engine_class()(self.config)
+
+
+def refuse_unsupported(config: DiffusersConfig, capabilities: frozenset[Capability]) -> None:
+    """A start-up error when REELSERVE_ENGINES gives the engine an operation it cannot do."""
+    unsupported = [op for op in config.operations if Capability(op) not in capabilities]
+    if unsupported:
+        does = ", ".join(sorted(c.value for c in capabilities))
+        raise EngineUnavailable(
+            f"REELSERVE_ENGINES gives {config.engine!r} {', '.join(unsupported)}, which it "
+            f"cannot do (it does {does})"
+        )
 
 
 def diffusers_factories(settings: Settings | None) -> dict[str, EngineFactory]:
