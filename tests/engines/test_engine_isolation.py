@@ -15,15 +15,16 @@ from reelserve.engines.isolated import IsolatedEngine
 from tests.engines.conftest import TinyWeights, tiny_settings
 from tests.support import RunningServer, run_server
 
-STEPS = 60
-"""Enough denoising steps (about 1 s here) for a test to act mid-run."""
+STEPS = 300
+"""Enough denoising steps (1-2 s here, longer under load) for a test to act mid-run."""
 
 
 @pytest.fixture(scope="module")
 def slow_server(
     tiny_weights: TinyWeights, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    settings = tiny_settings(tiny_weights, ltx_steps=STEPS, max_attempts=3)
+    # A 1.5 s lease: the heartbeat writes progress every 0.5 s.
+    settings = tiny_settings(tiny_weights, ltx_steps=STEPS, max_attempts=3, lease_s=1.5)
     with run_server(tmp_path_factory.mktemp("isolation"), **settings) as running:
         yield running
 
@@ -79,17 +80,30 @@ def test_killing_the_engine_child_mid_task_fails_that_task_and_the_next_one_succ
     assert engine.stats.starts == 2
 
 
-def test_an_interrupt_stops_the_running_generation_and_the_engine_serves_the_next(
+def test_denoising_steps_drive_record_detail_progress_and_an_interrupt_stops_the_run(
     slow_server: RunningServer,
 ) -> None:
-    task = submit(slow_server, "the sky")
-    engine = running_engine(slow_server)
+    client = slow_server.client("alice")
+    body = {"prompt": "the sky", "duration": 5, "quality": "720p", "aspectRatio": "16:9"}
+    task = client.post("/api/v1/runway/generate", json=body).json()["data"]["taskId"]
+    seen: list[float] = []
+    deadline = time.monotonic() + 60
+    while not seen and time.monotonic() < deadline:
+        data = client.get("/api/v1/runway/record-detail", params={"taskId": task}).json()["data"]
+        assert data["state"] in ("queueing", "wait", "generating"), data
+        if data["progress"] > 0:
+            seen.append(data["progress"])
+        time.sleep(0.02)
+    # Mid-denoising: the steps so far, not the end of the run.
+    assert seen and 0 < seen[0] < 0.9, seen
+    engine = slow_server.app.state.worker.registry.loaded("ltx-video")
+    assert isinstance(engine, IsolatedEngine)
     pid, runs = engine.stats.pid, engine.stats.runs
     engine.interrupt()
-    record = outcome(slow_server, task)
+    record = slow_server.wait(client, task)
     assert record["state"] == "fail", record
     assert "interrupted" in record["failMsg"], record
-    # Stopped early: no frames came back, the child lives on.
+    # Stopped early: no frames came back, the child lives on and serves the next task.
     assert engine.stats.runs == runs and engine.stats.pid == pid
     after = outcome(slow_server, submit(slow_server, "a car"))
     assert after["state"] == "success", after

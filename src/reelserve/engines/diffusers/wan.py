@@ -18,6 +18,7 @@ from reelserve.engines.base import Capability, EngineError
 from reelserve.engines.diffusers.config import DiffusersConfig
 from reelserve.engines.diffusers.runner import DiffusersRunner
 from reelserve.engines.diffusers.sizing import (
+    ceil_frames,
     fit_video,
     floor_frames,
     generation_frames,
@@ -127,7 +128,7 @@ class WanRunner(DiffusersRunner):
             # The whole source, at (about) our fps, as r·k+1 frames.
             count = min(
                 floor_frames(cfg.num_frames, ratio),
-                floor_frames(max(1, round(len(video) * cfg.fps / job.fps)) + ratio - 1, ratio),
+                ceil_frames(round(len(video) * cfg.fps / job.fps), ratio),
             )
             frames = fit_video(video, count, width, height)
             fps = count * job.fps / len(video)
