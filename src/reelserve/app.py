@@ -48,7 +48,7 @@ def create_app(
     `outbound_exempt` lists (address, port) pairs the URL guard lets through;
     tests use it to stand a loopback server in for a public one.
     """
-    registry = registry or registry_for(settings.engine_plugins)
+    registry = registry or registry_for(settings.engine_plugins, settings)
     for name in configured_engines(settings):
         registry.check(name)
     store = Store(settings.resolved_database_url, settings.read_cache_s)
@@ -120,6 +120,8 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop
             await store.close()
+            # Engine child processes (diffusers) end with the server.
+            await asyncio.to_thread(registry.close)
 
     app = FastAPI(
         title="reelserve",

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from reelserve.cli_client import register as register_client_commands
+from reelserve.engines.check import engines_app
+from reelserve.engines.registry import EngineUnavailable
 from reelserve.security.apikeys import display_prefix, generate_key, hash_key
 from reelserve.settings import Settings
 from reelserve.store.keys import DuplicateKeyName
@@ -23,6 +25,7 @@ keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 register_client_commands(app)
 register_worker_commands(app)
+app.add_typer(engines_app, name="engines")
 
 
 @app.command()
@@ -40,7 +43,11 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    application = create_app(settings, run_worker=not no_worker)
+    try:
+        application = create_app(settings, run_worker=not no_worker)
+    except EngineUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     uvicorn.run(
         application,
         host=host or settings.host,

@@ -80,6 +80,46 @@ class Settings(BaseSettings):
     """PostgreSQL: wake workers and delivery loops by LISTEN/NOTIFY (false: poll only,
     e.g. behind a transaction-pooling PgBouncer)."""
 
+    # --- diffusers engines (ltx-video, wan): docs/engines.md -------------------
+    ltx_model_dir: Path | None = None
+    """A local diffusers directory (model_index.json + subfolders) of an LTX-Video checkpoint."""
+    ltx_width: int = 768
+    ltx_height: int = 512
+    """Native size: the pixel area LTX renders at (the request's aspect ratio is kept)."""
+    ltx_num_frames: int = 121
+    """Most frames one LTX generation makes (8k+1); fewer when the request is shorter."""
+    ltx_fps: int = 24
+    ltx_steps: int = 40
+    ltx_guidance: float = 3.0
+    ltx_negative_prompt: str = "worst quality, inconsistent motion, blurry, jittery, distorted"
+    wan_model_dir: Path | None = None
+    """A local diffusers directory of a Wan 2.1/2.2 checkpoint (Wan-AI/*-Diffusers)."""
+    wan_width: int = 832
+    wan_height: int = 480
+    wan_num_frames: int = 81
+    """Most frames one Wan generation makes (4k+1)."""
+    wan_fps: int = 16
+    wan_steps: int = 50
+    wan_guidance: float = 5.0
+    wan_negative_prompt: str = (
+        "bright tones, overexposed, static, blurred details, subtitles, worst quality, low "
+        "quality, JPEG artifacts, ugly, deformed, disfigured, still picture, cluttered background"
+    )
+    wan_strength: float = Field(default=0.7, gt=0, le=1)
+    """video_to_video (Aleph): how far the result may move from the source (1: ignore it)."""
+    diffusers_device: str = "auto"
+    """`auto` (cuda when available, else cpu), `cpu`, `cuda`, `cuda:1`, ..."""
+    diffusers_dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    """`auto`: bfloat16 on CUDA, float32 on CPU."""
+    diffusers_compile: bool = False
+    """Regional torch.compile of the transformer's repeated blocks (slower start, faster steps)."""
+    diffusers_vae_tiling: bool = False
+    """Decode the VAE in tiles: less memory for large frames, slightly slower."""
+    diffusers_offload: Literal["none", "model", "sequential"] = "none"
+    """Keep weights in CPU memory and move them to the GPU when used (smaller GPUs)."""
+    extend_context_frames: int = Field(default=25, ge=1, le=257)
+    """How many of the parent's last frames an extend task hands its engine as context."""
+
     _secret: bytes | None = PrivateAttr(default=None)
 
     @field_validator("engines", mode="before")

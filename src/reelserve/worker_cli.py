@@ -38,7 +38,7 @@ def worker(
     SIGTERM stops claiming, lets running tasks finish for REELSERVE_WORKER_GRACE_S,
     gives the rest back to the queue and exits 0.
     """
-    from reelserve.engines.registry import UnknownEngine
+    from reelserve.engines.registry import EngineUnavailable
     from reelserve.worker.node import WorkerNode
 
     settings = Settings()
@@ -47,7 +47,7 @@ def worker(
     )
     try:
         node = WorkerNode(settings, engines=engine or (), concurrency=concurrency)
-    except UnknownEngine as exc:
+    except EngineUnavailable as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 

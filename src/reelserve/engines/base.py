@@ -38,6 +38,9 @@ class EngineRequest:
 
     `image` is the conditioning frame, already fitted to width x height: the
     source image for image_to_video, the parent's last frame for extend.
+    `context` (extend only) is the parent's last frames, oldest first, fitted
+    likewise (`REELSERVE_EXTEND_CONTEXT_FRAMES` of them, fewer for a short
+    parent); its last frame is `image`.
     `seed` is always set: the server derives it from the request when the
     client gave none, so the same request gives the same video.
     """
@@ -52,6 +55,7 @@ class EngineRequest:
     image: Frame | None = None
     video: list[Frame] | None = field(default=None, repr=False)
     reference_image: Frame | None = field(default=None, repr=False)
+    context: list[Frame] | None = field(default=None, repr=False)
 
 
 @dataclass

@@ -5,23 +5,33 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from reelserve.engines.base import Capability, Engine
 from reelserve.engines.synthetic import SyntheticEngine
 
+if TYPE_CHECKING:
+    from reelserve.settings import Settings
+
 EngineFactory = Callable[[], Engine]
+"""Makes an engine; may carry a `preflight()` method that raises `EngineUnavailable` at start-up."""
 
 
-class UnknownEngine(ValueError):
+class EngineUnavailable(ValueError):
+    """A configured engine cannot run here (unknown name, missing weights); a start-up error."""
+
+
+class UnknownEngine(EngineUnavailable):
     pass
 
 
 class EngineRegistry:
     """Knows the available engines; `get` returns a ready (set up) instance."""
 
-    def __init__(self, factories: dict[str, EngineFactory] | None = None) -> None:
-        self._factories: dict[str, EngineFactory] = dict(factories or default_factories())
+    def __init__(
+        self, factories: dict[str, EngineFactory] | None = None, settings: Settings | None = None
+    ) -> None:
+        self._factories: dict[str, EngineFactory] = dict(factories or default_factories(settings))
         self._instances: dict[str, Engine] = {}
         self._lock = threading.Lock()
 
@@ -34,6 +44,9 @@ class EngineRegistry:
     def check(self, name: str) -> None:
         if name not in self._factories:
             raise UnknownEngine(f"unknown engine {name!r} (available: {', '.join(self.names())})")
+        preflight = getattr(self._factories[name], "preflight", None)
+        if callable(preflight):
+            preflight()
 
     def get(self, name: str) -> Engine:
         self.check(name)
@@ -48,9 +61,27 @@ class EngineRegistry:
     def supports(self, name: str, operation: Capability) -> bool:
         return operation in self.get(name).capabilities
 
+    def loaded(self, name: str) -> Engine | None:
+        """The engine's instance if it was set up already (no loading)."""
+        with self._lock:
+            return self._instances.get(name)
 
-def default_factories() -> dict[str, EngineFactory]:
-    return {SyntheticEngine.name: SyntheticEngine}
+    def close(self) -> None:
+        """Stop engines that hold resources (child processes); called at shutdown."""
+        with self._lock:
+            engines = list(self._instances.values())
+            self._instances.clear()
+        for engine in engines:
+            close = getattr(engine, "close", None)
+            if callable(close):
+                close()
+
+
+def default_factories(settings: Settings | None = None) -> dict[str, EngineFactory]:
+    """The built-ins: `synthetic`, and the diffusers engines configured by `settings`."""
+    from reelserve.engines.diffusers.factory import diffusers_factories
+
+    return {SyntheticEngine.name: SyntheticEngine, **diffusers_factories(settings)}
 
 
 def load_plugin(target: str) -> EngineFactory:
@@ -65,9 +96,9 @@ def load_plugin(target: str) -> EngineFactory:
     return cast(EngineFactory, factory)
 
 
-def registry_for(plugins: dict[str, str]) -> EngineRegistry:
+def registry_for(plugins: dict[str, str], settings: Settings | None = None) -> EngineRegistry:
     """The built-in engines plus the configured plugins (`REELSERVE_ENGINE_PLUGINS`)."""
-    registry = EngineRegistry()
+    registry = EngineRegistry(settings=settings)
     for name, target in plugins.items():
         registry.register(name, load_plugin(target))
     return registry

@@ -8,6 +8,7 @@ exceptions (`VideoFormatError`, `ImageFormatError`) that the caller can map to
 from __future__ import annotations
 
 import io
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +146,40 @@ def read_last_frame(path: Path) -> LastFrame:
     if last is None:
         raise VideoFormatError("the video has no frames")
     return LastFrame(frame=last, decoded_frames=count)
+
+
+def read_last_frames(path: Path, count: int) -> list[Frame]:
+    """The video's last `count` frames (fewer if it is shorter), oldest first.
+
+    Seeks to a keyframe about `count` frames before the end and decodes from
+    there; if that lands too late (or the container cannot seek) it decodes
+    the whole video, keeping only a window of `count` frames.
+    """
+    window: deque[Frame] = deque(maxlen=max(1, count))
+    info = probe(path)
+    container, stream = _open(path)
+    try:
+        if info.fps > 0 and stream.time_base is not None and info.frame_count > count:
+            start = stream.start_time or 0
+            seconds = max(0.0, (info.frame_count - count - 1) / info.fps)
+            container.seek(start + int(seconds / stream.time_base), stream=stream, backward=True)
+            stream.thread_type = "AUTO"
+            decoded = 0
+            for frame in container.decode(stream):
+                window.append(frame.to_ndarray(format="rgb24"))
+                decoded += 1
+            if decoded >= count:
+                return list(window)
+    except av.FFmpegError:
+        pass
+    finally:
+        container.close()
+    window.clear()
+    for frame in iter_frames(path):
+        window.append(frame)
+    if not window:
+        raise VideoFormatError("the video has no frames")
+    return list(window)
 
 
 def _decode_tail(container: Any, stream: Any) -> LastFrame | None:

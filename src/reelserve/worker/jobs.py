@@ -11,7 +11,12 @@ from typing import Any
 
 from reelserve.blobs.base import BlobNotFound, BlobStore
 from reelserve.engines.base import Capability, EngineRequest, Frame
-from reelserve.media.decode import ImageFormatError, decode_image, read_last_frame
+from reelserve.media.decode import (
+    ImageFormatError,
+    decode_image,
+    read_last_frame,
+    read_last_frames,
+)
 from reelserve.media.frames import fit_cover
 from reelserve.settings import Settings
 from reelserve.tasks import geometry
@@ -48,6 +53,13 @@ async def _decode(data: bytes) -> Frame:
         raise TaskFailure(INCORRECT_IMAGE_FORMAT, detail=str(exc)) from None
 
 
+def _fitted_tail(path: Path, count: int, width: int, height: int) -> list[Frame]:
+    """The parent's last `count` frames fitted to the output size: an extension's context."""
+    if count <= 1:
+        return [fit_cover(read_last_frame(path).frame, width, height)]
+    return [fit_cover(frame, width, height) for frame in read_last_frames(path, count)]
+
+
 async def plan_runway(
     task: Task,
     settings: Settings,
@@ -60,6 +72,7 @@ async def plan_runway(
     p = task.params
     operation = Capability(task.operation)
     image: Frame | None = None
+    context: list[Frame] | None = None
     prefix_video: Path | None = None
     prefix_frames = 0
     digest = ""
@@ -68,8 +81,10 @@ async def plan_runway(
         width, height = geometry.output_size(ratio, p["quality"])
         num_frames = geometry.frame_count(geometry.EXTENSION_SECONDS)
         prefix_video = await stack.enter_async_context(blobs.local_path(p["parent_video_key"]))
-        last = await asyncio.to_thread(read_last_frame, prefix_video)
-        image = await asyncio.to_thread(fit_cover, last.frame, width, height)
+        context = await asyncio.to_thread(
+            _fitted_tail, prefix_video, settings.extend_context_frames, width, height
+        )
+        image = context[-1]
         prefix_frames = int(p["parent_frames"])
         digest = hashlib.sha256(image.tobytes()).hexdigest()
     else:
@@ -99,6 +114,7 @@ async def plan_runway(
             op=operation.value, prompt=p["prompt"], w=width, h=height, n=num_frames, img=digest
         ),
         image=image,
+        context=context,
     )
     return RenderPlan(
         request=request,

@@ -77,7 +77,8 @@ class WorkerNode:
     ) -> None:
         self.settings = settings
         self.concurrency = max(1, concurrency)
-        registry = registry or registry_for(settings.engine_plugins)
+        registry = registry or registry_for(settings.engine_plugins, settings)
+        self.registry = registry
         chosen = set(engines) or configured_engines(settings)
         for name in chosen:
             registry.check(name)
@@ -143,6 +144,8 @@ class WorkerNode:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            # Engine child processes (diffusers) stop here; close() interrupts a render.
+            await asyncio.to_thread(self.registry.close)
             await self.store.close()
 
     async def _shutdown(self, working: asyncio.Task[None]) -> None:

@@ -10,10 +10,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelserve.engines.base import Engine, EngineOutput, EngineRequest, Frame, ProgressFn
+from reelserve.engines.base import (
+    Engine,
+    EngineError,
+    EngineOutput,
+    EngineRequest,
+    Frame,
+    ProgressFn,
+)
 from reelserve.media.decode import iter_frames
 from reelserve.media.encode import Mp4Writer, write_png
 from reelserve.media.frames import Watermark, fit_cover, resample_indices
+from reelserve.worker.failures import GENERATION_FAILED, TaskFailure
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,16 @@ def fitted(output: EngineOutput, request: EngineRequest) -> Iterator[Frame]:
 
 
 def render(plan: RenderPlan, engine: Engine, progress: ProgressFn) -> Rendered:
+    """The plan rendered to files; an `EngineError` fails the task at once with its message."""
+    try:
+        return _render(plan, engine, progress)
+    except EngineError as exc:
+        # The engine said why (a dead engine process, an input it cannot use):
+        # retrying would likely repeat it, so the client hears it now.
+        raise TaskFailure(f"{GENERATION_FAILED}: {exc}", exc.fail_code) from exc
+
+
+def _render(plan: RenderPlan, engine: Engine, progress: ProgressFn) -> Rendered:
     req = plan.request
     total = plan.prefix_frames + req.num_frames
     video = plan.out_dir / "video.mp4"
