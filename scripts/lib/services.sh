@@ -15,6 +15,9 @@ stop_services() {
 
 start_services() {
   trap stop_services EXIT
+  # A signal ends the script through `exit`, so the EXIT trap stops the services too.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   local f
   for f in scripts/lib/service-*.sh; do
     [ -e "$f" ] || continue
