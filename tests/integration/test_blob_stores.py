@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -217,11 +218,14 @@ async def test_a_presigned_url_is_signed_for_its_method(s3: BlobStore, prefix: s
 
 async def test_a_presigned_url_stops_working_when_it_expires(s3: BlobStore, prefix: str) -> None:
     await s3.put_bytes(f"{prefix}/e.bin", b"short-lived", "application/octet-stream")
-    url = await s3.direct_url(f"{prefix}/e.bin", "GET", 1)
-    assert url is not None and "X-Amz-Expires=1&" in url
+    # X-Amz-Date has whole seconds, so a URL lives between expires - 1 and expires
+    # seconds: 3 s leaves room for the first GET on a loaded machine.
+    signed_at = time.monotonic()
+    url = await s3.direct_url(f"{prefix}/e.bin", "GET", 3)
+    assert url is not None and "X-Amz-Expires=3&" in url
     async with httpx.AsyncClient() as http:
         assert (await http.get(url)).status_code == 200
-        await asyncio.sleep(2.2)
+        await asyncio.sleep(max(0.0, signed_at + 4.5 - time.monotonic()))
         assert (await http.get(url)).status_code == 403
 
 
