@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from reelserve.settings import Settings
 
@@ -33,7 +34,18 @@ class DiffusersConfig:
     """The operations REELSERVE_ENGINES gives this engine."""
 
 
-def _shared(settings: Settings, engine: str) -> dict[str, object]:
+class _Shared(TypedDict):
+    """The DIFFUSERS_* settings and the engine's operations: the same for every engine."""
+
+    operations: tuple[str, ...]
+    device: str
+    dtype: str
+    compile: bool
+    vae_tiling: bool
+    offload: str
+
+
+def _shared(settings: Settings, engine: str) -> _Shared:
     return {
         "operations": tuple(op.value for op, name in settings.engines.items() if name == engine),
         "device": settings.diffusers_device,
@@ -56,7 +68,7 @@ def ltx_config(settings: Settings) -> DiffusersConfig:
         steps=settings.ltx_steps,
         guidance=settings.ltx_guidance,
         negative_prompt=settings.ltx_negative_prompt,
-        **_shared(settings, "ltx-video"),  # type: ignore[arg-type]
+        **_shared(settings, "ltx-video"),
     )
 
 
@@ -73,5 +85,5 @@ def wan_config(settings: Settings) -> DiffusersConfig:
         guidance=settings.wan_guidance,
         negative_prompt=settings.wan_negative_prompt,
         strength=settings.wan_strength,
-        **_shared(settings, "wan"),  # type: ignore[arg-type]
+        **_shared(settings, "wan"),
     )
