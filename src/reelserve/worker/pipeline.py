@@ -87,7 +87,10 @@ def _render(plan: RenderPlan, engine: Engine, progress: ProgressFn) -> Rendered:
         sources: list[Iterable[Frame]] = []
         if plan.prefix_video is not None:
             sources.append(_prefix(plan))
-        sources.append(fitted(engine.run(req, report_engine), req))
+        output = engine.run(req, report_engine)
+        if not isinstance(output, EngineOutput):
+            raise EngineError(f"{engine.name} returned {type(output).__name__} for a video")
+        sources.append(fitted(output, req))
         for source in sources:
             for frame in source:
                 if mark is not None:
