@@ -16,7 +16,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from reelserve.engines.base import Capability, Engine, EngineRequest
+from reelserve.engines.base import Capability, Engine, EngineOutput, EngineRequest
 from reelserve.engines.isolated import IsolatedEngine
 from reelserve.engines.registry import EngineUnavailable, registry_for
 from reelserve.settings import Settings
@@ -54,6 +54,8 @@ def check_engine(engine: Engine, name: str, seconds: int) -> str:
     operation = next(op for op in PREFERRED if op in engine.capabilities)
     started = time.perf_counter()
     output = engine.run(tiny_request(operation, 256, 256, seconds), lambda _: None)
+    if not isinstance(output, EngineOutput):
+        return f"{name}: {operation.value} returned {type(output).__name__}, not video frames"
     count = sum(1 for _ in output.frames)
     elapsed = time.perf_counter() - started
     pipeline = ""
