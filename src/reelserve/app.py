@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from reelserve import __version__
-from reelserve.api import account, aleph, callbacks, files, market, runway, uploads
+from reelserve.api import account, callbacks, files, uploads
 from reelserve.api.cors import Cors
 from reelserve.api.envelope import install_error_handlers
 from reelserve.blobs.base import BlobStore
@@ -23,6 +23,9 @@ from reelserve.callbacks.loop import DeliveryLoop
 from reelserve.callbacks.outbox import Outbox
 from reelserve.callbacks.service import CallbackService
 from reelserve.engines.registry import EngineRegistry, registry_for
+from reelserve.families.aleph import routes as aleph
+from reelserve.families.market import routes as market
+from reelserve.families.runway import routes as runway
 from reelserve.janitor import Janitor
 from reelserve.settings import Settings
 from reelserve.store.postgres import DELIVERIES_DUE, TASKS_QUEUED

@@ -10,6 +10,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from reelserve.engines.base import Capability
+from reelserve.tasks.routes import Route, engine_names, parse_routes, pick
 
 DEFAULT_ENGINE = "synthetic"
 
@@ -29,6 +30,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     http_status: Literal["kie", "rest"] = "kie"
     engines: Annotated[dict[Capability, str], NoDecode] = Field(default_factory=dict)
+    routes: Annotated[tuple[Route, ...], NoDecode] = ()
+    """`pattern=engine[,fallback...];...` over model names and operations (tasks/routes.py)."""
     engine_plugins: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     """Extra engines, `name=package.module:Factory,...`; the factory takes no arguments."""
     media_retention_days: float = 14
@@ -55,6 +58,11 @@ class Settings(BaseSettings):
         default_factory=lambda: {"360p": 4.0, "480p": 6.0, "720p": 12.0, "1080p": 20.0}
     )
     """Credits per 5 s of output by quality, e.g. `360p=4,480p=6,720p=12,1080p=20`."""
+    credits_per_image: float = 4
+    credits_per_audio_minute: float = 6
+    credits_per_text: float = 2
+    model_credits: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
+    """Flat credits per task for market models, `pattern=credits;...` (globs), first match wins."""
     read_cache_s: float = 1.0
     """How stale a task read may be when another process changed it (0 disables the cache)."""
     # S3-compatible media storage: a bucket set puts media in S3 (the `s3` extra).
@@ -122,6 +130,13 @@ class Settings(BaseSettings):
 
     _secret: bytes | None = PrivateAttr(default=None)
 
+    @field_validator("routes", mode="before")
+    @classmethod
+    def _parse_routes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_routes(value)
+        return value
+
     @field_validator("engines", mode="before")
     @classmethod
     def _parse_engines(cls, value: object) -> object:
@@ -143,6 +158,20 @@ class Settings(BaseSettings):
                         f"engine plugin {part.strip()!r} must be name=module:attribute"
                     )
                 out[name.strip()] = target.strip()
+        return out
+
+    @field_validator("model_credits", mode="before")
+    @classmethod
+    def _parse_model_credits(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        out: dict[str, float] = {}
+        for part in value.replace("\n", ";").split(";"):
+            if part.strip():
+                pattern, sep, price = part.rpartition("=")
+                if not sep or not pattern.strip():
+                    raise ValueError(f"model price {part.strip()!r} must be pattern=credits")
+                out[pattern.strip()] = float(price)
         return out
 
     @field_validator("credits_per_5s", mode="before")
@@ -204,11 +233,25 @@ class Settings(BaseSettings):
             return url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'reelserve.db').resolve()}"
 
-    def engine_for(self, operation: Capability) -> str | None:
-        """The engine configured for an operation; None when no engine serves it."""
-        if not self.engines:
-            return DEFAULT_ENGINE
-        return self.engines.get(operation)
+    def route_table(self) -> tuple[Route, ...]:
+        """`REELSERVE_ROUTES`, then `REELSERVE_ENGINES` as operation routes; else `*=synthetic`."""
+        shorthand = tuple(Route(op.value, (name,)) for op, name in self.engines.items())
+        if not self.routes and not shorthand:
+            return (Route("*", (DEFAULT_ENGINE,)),)
+        return (*self.routes, *shorthand)
+
+    def engines_for(self, operation: Capability, model: str | None = None) -> tuple[str, ...]:
+        """The route's engines for a task (first, then fallbacks); () when none serves it."""
+        return pick(self.route_table(), model, operation.value)
+
+    def engine_for(self, operation: Capability, model: str | None = None) -> str | None:
+        """The engine a task of `operation` (and `model`) runs on; None when no engine serves it."""
+        engines = self.engines_for(operation, model)
+        return engines[0] if engines else None
+
+    def routed_engines(self) -> set[str]:
+        """Every engine the routes name (each must load at start-up)."""
+        return engine_names(self.route_table())
 
     def media_retention_s(self) -> float:
         return self.media_retention_days * 86400

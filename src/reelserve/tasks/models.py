@@ -27,39 +27,124 @@ class Dialect(StrEnum):
     MARKET = "market"
 
 
-@dataclass(frozen=True)
-class Result:
-    """What a successful task produced: blob keys of the video and its cover, and their shape."""
 
-    video_id: str
-    video_key: str
-    cover_key: str
-    width: int
-    height: int
-    frames: int
-    fps: int
+@dataclass(frozen=True)
+class Artifact:
+    """One stored output file of a task: what it is (kind, role), where (blob key) and its shape.
+
+    `role` says what the file is to the task: `video` and its `cover`, `image`,
+    `audio`, `text` (JSON, also kept inline in `data` so polls need no blob
+    read), `first_frame`/`last_frame` (Seedance 2's `return_last_frame`).
+    Several artifacts may share a role (n images); their order is the
+    output's order.
+    """
+
+    kind: str
+    role: str
+    key: str
+    mime: str
+    width: int = 0
+    height: int = 0
+    duration: float = 0.0
+    bytes: int = 0
+    data: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "video_id": self.video_id,
-            "video_key": self.video_key,
-            "cover_key": self.cover_key,
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "role": self.role,
+            "key": self.key,
+            "mime": self.mime,
             "width": self.width,
             "height": self.height,
-            "frames": self.frames,
-            "fps": self.fps,
+            "duration": self.duration,
+            "bytes": self.bytes,
         }
+        if self.data is not None:
+            out["data"] = self.data
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Artifact:
+        inline = data.get("data")
+        return cls(
+            kind=str(data["kind"]),
+            role=str(data["role"]),
+            key=str(data["key"]),
+            mime=str(data.get("mime") or ""),
+            width=int(data.get("width") or 0),
+            height=int(data.get("height") or 0),
+            duration=float(data.get("duration") or 0.0),
+            bytes=int(data.get("bytes") or 0),
+            data=dict(inline) if isinstance(inline, dict) else None,
+        )
+
+
+def video_artifacts(
+    video_key: str, cover_key: str, width: int, height: int, frames: int, fps: int
+) -> tuple[Artifact, ...]:
+    """The artifacts of a video result as the first versions stored it (video + cover)."""
+    seconds = frames / fps if fps else 0.0
+    return (
+        Artifact("video", "video", video_key, "video/mp4", width, height, seconds),
+        Artifact("image", "cover", cover_key, "image/png", width, height),
+    )
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a successful task produced: its artifacts, and for video the first layout's fields.
+
+    `video_id` names the attempt's folder (`media/<task>/<video_id>/`). Video
+    results keep `video_key`, `cover_key` and their shape at the top level (the
+    Runway and Aleph answers read them, and rows written before artifacts
+    existed hold only those); every result lists its `artifacts`.
+    """
+
+    video_id: str
+    video_key: str = ""
+    cover_key: str = ""
+    width: int = 0
+    height: int = 0
+    frames: int = 0
+    fps: int = 0
+    artifacts: tuple[Artifact, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.artifacts and self.video_key:
+            derived = video_artifacts(
+                self.video_key, self.cover_key, self.width, self.height, self.frames, self.fps
+            )
+            object.__setattr__(self, "artifacts", derived)
+
+    def of_role(self, *roles: str) -> list[Artifact]:
+        return [a for a in self.artifacts if a.role in roles]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"video_id": self.video_id}
+        if self.video_key:
+            out.update(
+                video_key=self.video_key,
+                cover_key=self.cover_key,
+                width=self.width,
+                height=self.height,
+                frames=self.frames,
+                fps=self.fps,
+            )
+        out["artifacts"] = [a.to_json() for a in self.artifacts]
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Result:
         return cls(
-            video_id=str(data["video_id"]),
-            video_key=str(data["video_key"]),
-            cover_key=str(data["cover_key"]),
-            width=int(data["width"]),
-            height=int(data["height"]),
-            frames=int(data["frames"]),
-            fps=int(data["fps"]),
+            video_id=str(data.get("video_id") or data.get("id") or ""),
+            video_key=str(data.get("video_key") or ""),
+            cover_key=str(data.get("cover_key") or ""),
+            width=int(data.get("width") or 0),
+            height=int(data.get("height") or 0),
+            frames=int(data.get("frames") or 0),
+            fps=int(data.get("fps") or 0),
+            artifacts=tuple(Artifact.from_json(a) for a in data.get("artifacts") or ()),
         )
 
 

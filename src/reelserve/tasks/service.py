@@ -1,8 +1,16 @@
-"""The task service: every dialect submits and reads tasks through here."""
+"""The task service: what every family shares to submit and read tasks.
+
+A family (`families/<name>/submit.py`) turns its request into a `NewTask`
+with these steps: `admit` (operator switches, the route's engine),
+`check_outbound` / `check_source` (the URL guard at submit), `store_input`
+(data: URIs become input blobs), then `submit` (priced, inserted within the
+key's limits, the worker woken). Reads go through `get`, which hides other
+keys' tasks and other families' tasks.
+"""
 
 from __future__ import annotations
 
-import uuid
+import copy
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -16,15 +24,23 @@ from reelserve.settings import Settings
 from reelserve.store.keys import ApiKey
 from reelserve.store.store import Store
 from reelserve.store.tasks import Admission
-from reelserve.tasks import aleph, geometry
-from reelserve.tasks.aleph import AlephRequest
-from reelserve.tasks.catalogue import MarketRequest
-from reelserve.tasks.models import Dialect, NewTask, Status, Task
+from reelserve.tasks.models import Dialect, NewTask, Task
+from reelserve.tasks.paths import set_path
 from reelserve.tasks.pricing import price_of
 from reelserve.tasks.rules import DataUri
-from reelserve.tasks.runway import ExtendRequest, GenerateRequest
 
-_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+_EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "video/webm": "webm",
+    "audio/mpeg": "mp3",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/mp4": "m4a",
+}
 
 
 class TaskService:
@@ -50,162 +66,11 @@ class TaskService:
     async def queue_position(self, task: Task) -> int:
         return await self._store.tasks.queue_position(task)
 
-    async def runway_generate(self, key: ApiKey, req: GenerateRequest) -> str:
-        operation = Capability.IMAGE_TO_VIDEO if req.image is not None else Capability.TEXT_TO_VIDEO
-        engine = self._admit(operation, Dialect.RUNWAY)
-        if isinstance(req.image, str):
-            self._check_outbound("imageUrl", req.image)
-        self._check_outbound("callBackUrl", req.callback_url)
-        task_id = str(uuid.uuid4())
-        image = await self._store_input(task_id, "imageUrl", "image", req.image, {})
-        params = {
-            "prompt": req.prompt,
-            "duration": req.duration,
-            "quality": req.quality,
-            "aspect_ratio": req.aspect_ratio,
-            "image": image,
-            "watermark": req.watermark,
-        }
-        request = {
-            "prompt": req.prompt,
-            "imageUrl": req.image if isinstance(req.image, str) else "",
-            "expandPrompt": req.expand_prompt,
-        }
-        return await self._submit(
-            NewTask(
-                id=task_id,
-                api_key_id=key.id,
-                dialect=Dialect.RUNWAY,
-                operation=operation.value,
-                engine=engine,
-                params=params,
-                request=request,
-                callback_url=req.callback_url,
-            ),
-            key,
-        )
-
-    async def runway_extend(self, key: ApiKey, req: ExtendRequest) -> str:
-        engine = self._admit(Capability.EXTEND, Dialect.RUNWAY)
-        self._check_outbound("callBackUrl", req.callback_url)
-        parent = await self.get(key, req.task_id, (Dialect.RUNWAY,))
-        if parent.status is not Status.SUCCEEDED or parent.result is None:
-            raise ValidationFailed(
-                "taskId",
-                f"only a successful task can be extended (this one is {parent.status.value})",
-            )
-        if parent.media_expired:
-            raise ValidationFailed(
-                "taskId", "the task's media has expired and can no longer be extended"
-            )
-        result = parent.result
-        ratio = geometry.nearest_ratio(result.width, result.height)
-        params = {
-            "prompt": req.prompt,
-            "quality": req.quality,
-            "aspect_ratio": ratio,
-            "duration": result.frames // geometry.FPS + geometry.EXTENSION_SECONDS,
-            "parent_video_key": result.video_key,
-            "parent_frames": result.frames,
-            "watermark": req.watermark,
-        }
-        request = {"prompt": req.prompt, "imageUrl": "", "expandPrompt": False}
-        return await self._submit(
-            NewTask(
-                id=str(uuid.uuid4()),
-                api_key_id=key.id,
-                dialect=Dialect.RUNWAY,
-                operation=Capability.EXTEND.value,
-                engine=engine,
-                params=params,
-                request=request,
-                parent_id=parent.id,
-                callback_url=req.callback_url,
-            ),
-            key,
-        )
-
-    async def aleph_generate(self, key: ApiKey, req: AlephRequest) -> str:
-        """Restyle a video (spec §1.4): a video_to_video task in the Aleph dialect."""
-        engine = self._admit(Capability.VIDEO_TO_VIDEO, Dialect.ALEPH)
-        self._check_source("videoUrl", req.video)
-        self._check_source("referenceImage", req.reference_image)
-        self._check_outbound("callBackUrl", req.callback_url)
-        task_id = str(uuid.uuid4())
-        inputs: dict[str, str] = {}
-        params = {
-            "prompt": req.prompt,
-            "video": await self._store_input(task_id, "videoUrl", "video", req.video, inputs),
-            "reference_image": await self._store_input(
-                task_id, "referenceImage", "reference", req.reference_image, inputs
-            ),
-            "max_seconds": aleph.MAX_SECONDS,
-            "size": aleph.SIZES[req.aspect_ratio] if req.aspect_ratio else None,
-            "seed": req.seed,
-            "watermark": req.watermark,
-            "inputs": inputs,
-        }
-        return await self._submit(
-            NewTask(
-                id=task_id,
-                api_key_id=key.id,
-                dialect=Dialect.ALEPH,
-                operation=Capability.VIDEO_TO_VIDEO.value,
-                engine=engine,
-                params=params,
-                request=_without(req.submitted, inputs),
-                callback_url=req.callback_url,
-            ),
-            key,
-        )
-
-    async def market_create(self, key: ApiKey, req: MarketRequest) -> str:
-        """A market task (spec §2): the model's operation, run like any other task."""
-        operation = req.model.operation
-        engine = self._admit(operation, Dialect.MARKET)
-        self._check_source("input.image_url", req.image)
-        self._check_source("input.video_url", req.video)
-        self._check_outbound("callBackUrl", req.callback_url)
-        task_id = str(uuid.uuid4())
-        inputs: dict[str, str] = {}
-        params: dict[str, Any] = {
-            "model": req.model.name,
-            "prompt": req.prompt,
-            "duration": req.duration,
-            "resolution": req.resolution,
-            "size": [req.width, req.height],
-            "seed": req.seed,
-            "watermark": None,
-            "inputs": inputs,
-        }
-        if operation is Capability.VIDEO_TO_VIDEO:
-            params["video"] = await self._store_input(
-                task_id, "input.video_url", "video", req.video, inputs
-            )
-            params["max_seconds"] = req.duration
-        else:
-            params["image"] = await self._store_input(
-                task_id, "input.image_url", "image", req.image, inputs
-            )
-        return await self._submit(
-            NewTask(
-                id=task_id,
-                api_key_id=key.id,
-                dialect=Dialect.MARKET,
-                operation=operation.value,
-                engine=engine,
-                params=params,
-                request=_without(req.submitted, inputs),
-                callback_url=req.callback_url,
-            ),
-            key,
-        )
-
-    def _check_source(self, field: str, source: str | DataUri | None) -> None:
+    def check_source(self, field: str, source: str | DataUri | None) -> None:
         if isinstance(source, str):
-            self._check_outbound(field, source)
+            self.check_outbound(field, source)
 
-    async def _store_input(
+    async def store_input(
         self,
         task_id: str,
         field: str,
@@ -229,7 +94,7 @@ class TaskService:
         inputs[field] = blob_key
         return {"blob": blob_key, "mime": source.mime}
 
-    def _check_outbound(self, field: str, url: str | None) -> None:
+    def check_outbound(self, field: str, url: str | None) -> None:
         """A URL written as a private or local address is refused at once (422)."""
         if url is None or self._settings.allow_private_urls:
             return
@@ -242,21 +107,34 @@ class TaskService:
                 field, f"must not point at a private, loopback or link-local address ({exc})"
             ) from None
 
-    def _admit(self, operation: Capability, dialect: Dialect) -> str:
-        """Operator switches first: maintenance (455), disabled feature or no engine (505)."""
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    def admit(
+        self, operation: Capability, dialect: Dialect, model: str | None = None
+    ) -> tuple[str, ...]:
+        """Operator switches first: maintenance (455), disabled feature or no engine (505).
+
+        The answer is the route's engines for the task: the first runs it, the
+        rest are its fallbacks (`tasks/routes.py`).
+        """
         if self._settings.maintenance:
             raise Maintenance()
         disabled = self._settings.disabled_features
         if operation.value in disabled or dialect.value in disabled:
             raise FeatureDisabled(f"{operation.value} is disabled on this server")
-        engine = self._settings.engine_for(operation)
-        if not engine:
-            raise FeatureDisabled(f"no engine serves {operation.value} on this server")
-        return engine
+        if model and model in disabled:
+            raise FeatureDisabled(f"{model} is disabled on this server")
+        engines = self._settings.engines_for(operation, model)
+        if not engines:
+            what = f"{model} ({operation.value})" if model else operation.value
+            raise FeatureDisabled(f"no engine serves {what} on this server")
+        return engines
 
-    async def _submit(self, new: NewTask, key: ApiKey) -> str:
+    async def submit(self, new: NewTask, key: ApiKey) -> str:
         """Insert the task as queued, within the key's limits, and wake the worker."""
-        new = replace(new, cost=price_of(new, self._settings.credits_per_5s))
+        new = replace(new, cost=price_of(new, self._settings))
         admission = (
             Admission(key.id, key.rate_limit, key.max_queued, new.cost) if key.limited else None
         )
@@ -265,13 +143,12 @@ class TaskService:
         return new.id
 
 
-def _without(submitted: dict[str, Any], inputs: dict[str, str]) -> dict[str, Any]:
-    """The submitted request with data: URIs (dotted paths in `inputs`) left out: "" instead."""
-    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in submitted.items()}
+def without_inputs(submitted: dict[str, Any], inputs: dict[str, str]) -> dict[str, Any]:
+    """The submitted request with data: URIs (dotted paths in `inputs`) left out: "" instead.
+
+    A path's parts are keys, or indexes into a list (`input.image_urls.0`).
+    """
+    out: dict[str, Any] = copy.deepcopy(submitted)
     for path in inputs:
-        *parents, last = path.split(".")
-        node = out
-        for part in parents:
-            node = node[part]
-        node[last] = ""
+        set_path(out, path, "")
     return out

@@ -25,6 +25,9 @@ _EXTENSIONS = {
     "video/mp4": ".mp4",
     "video/quicktime": ".mov",
     "video/webm": ".webm",
+    "audio/mpeg": ".mp3",
+    "audio/wav": ".wav",
+    "audio/mp4": ".m4a",
     "application/pdf": ".pdf",
     "text/plain": ".txt",
 }
@@ -123,7 +126,7 @@ def decode_base64(value: str, max_bytes: int) -> Base64Payload:
 
 
 def sniff_mime(head: bytes) -> str | None:
-    """The image or video type the first bytes announce, if any."""
+    """The image, video or audio type the first bytes announce, if any."""
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
     if head.startswith(b"\xff\xd8\xff"):
@@ -132,10 +135,20 @@ def sniff_mime(head: bytes) -> str | None:
         return "image/gif"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
     if head[4:8] == b"ftyp":
+        if head[8:11] == b"M4A":
+            return "audio/mp4"
         return "video/quicktime" if head[8:10] == b"qt" else "video/mp4"
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "video/webm"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "audio/mpeg"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head.startswith(b"fLaC"):
+        return "audio/flac"
     return None
 
 

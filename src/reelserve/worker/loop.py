@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import AsyncExitStack, suppress
+from dataclasses import replace
 from pathlib import Path
 
 from reelserve.blobs.base import BlobStore
@@ -23,6 +24,7 @@ from reelserve.tasks.models import Result, Task
 from reelserve.worker.failures import GENERATION_FAILED, TaskFailure
 from reelserve.worker.jobs import plan_task
 from reelserve.worker.pipeline import render
+from reelserve.worker.produce import Produced, produce
 
 log = logging.getLogger("reelserve.worker")
 
@@ -205,16 +207,21 @@ class Worker:
 
     async def _execute(self, task: Task, progress: Progress) -> Result:
         engine = await asyncio.to_thread(self.registry.get, task.engine)
+        video_id = uuid.uuid4().hex
+        # Each attempt writes under its own folder: a stale attempt can never
+        # overwrite the files of the attempt whose outcome was recorded.
+        folder = f"media/{task.id}/{video_id}"
         with tempfile.TemporaryDirectory(prefix="reelserve-") as tmp:
+            if "spec" in task.params:
+                produced = await produce(
+                    task, engine, self.settings, self.blobs, Path(tmp), progress.set, self._exempt
+                )
+                return await self._store_artifacts(folder, video_id, produced)
             async with AsyncExitStack() as stack:
                 plan = await plan_task(
                     task, self.settings, self.blobs, Path(tmp), stack, self._exempt
                 )
                 rendered = await asyncio.to_thread(render, plan, engine, progress.set)
-            video_id = uuid.uuid4().hex
-            # Each attempt writes under its own folder: a stale attempt can never
-            # overwrite the files of the attempt whose outcome was recorded.
-            folder = f"media/{task.id}/{video_id}"
             await self.blobs.put_file(f"{folder}/video.mp4", rendered.video, "video/mp4")
             await self.blobs.put_file(f"{folder}/cover.png", rendered.cover, "image/png")
         return Result(
@@ -225,6 +232,28 @@ class Worker:
             height=rendered.height,
             frames=rendered.frames,
             fps=rendered.fps,
+        )
+
+    async def _store_artifacts(self, folder: str, video_id: str, produced: Produced) -> Result:
+        """Every produced file into the blob store; the result lists them as artifacts."""
+        artifacts = []
+        for artifact, path in produced:
+            key = f"{folder}/{artifact.key}"
+            await self.blobs.put_file(key, path, artifact.mime)
+            artifacts.append(replace(artifact, key=key))
+        video = next((a for a in artifacts if a.role == "video"), None)
+        cover = next((a for a in artifacts if a.role == "cover"), None)
+        if video is None or cover is None:
+            return Result(video_id=video_id, artifacts=tuple(artifacts))
+        return Result(
+            video_id=video_id,
+            video_key=video.key,
+            cover_key=cover.key,
+            width=video.width,
+            height=video.height,
+            frames=round(video.duration * 24),
+            fps=24,
+            artifacts=tuple(artifacts),
         )
 
     async def _heartbeat(self, task_id: str, token: str, progress: Progress) -> None:
@@ -256,7 +285,5 @@ def _pid_alive(pid: int) -> bool:
 
 
 def configured_engines(settings: Settings) -> set[str]:
-    from reelserve.engines.base import Capability
-
-    names = {settings.engine_for(op) for op in Capability}
-    return {n for n in names if n}
+    """Every engine the routes name (`REELSERVE_ROUTES`, `REELSERVE_ENGINES`)."""
+    return settings.routed_engines()

@@ -19,12 +19,14 @@ async def fetch_bytes(
     *,
     fail_msg: str = GET_IMAGE_FAILED,
     exempt: Iterable[tuple[str, int]] = (),
+    limit: int | None = None,
 ) -> bytes:
     """GET `url` (redirects followed) into memory; any failure ends the task with `fail_msg`.
 
     The message is the exact text clients match on (spec §5); the reason is logged.
+    `limit` (default `source_max_bytes`) caps the size.
     """
-    limit = settings.source_max_bytes
+    limit = limit or settings.source_max_bytes
     timeout = httpx.Timeout(settings.source_fetch_timeout_s)
     try:
         transport = outbound_transport(settings.allow_private_urls, exempt)
@@ -61,6 +63,7 @@ async def read_source(
     *,
     fail_msg: str = GET_IMAGE_FAILED,
     exempt: Iterable[tuple[str, int]] = (),
+    limit: int | None = None,
 ) -> bytes:
     """The bytes `url` names: this server's own `/files/` URLs (an upload's `downloadUrl`,
     a task's media) straight from the blob store, any other URL through `fetch_bytes`.
@@ -72,11 +75,11 @@ async def read_source(
     # The key the app signs with, derived from the same settings (file or setting).
     signer = UrlSigner(settings.resolved_signing_secret(), settings.public_url)
     if not signer.is_own(url):
-        return await fetch_bytes(url, settings, fail_msg=fail_msg, exempt=exempt)
+        return await fetch_bytes(url, settings, fail_msg=fail_msg, exempt=exempt, limit=limit)
     key = signer.verified_key(url)
     if key is None:
         raise TaskFailure(fail_msg, detail="invalid or expired signature on a /files/ URL")
-    limit = settings.source_max_bytes
+    limit = limit or settings.source_max_bytes
     try:
         # Size first: on S3 an oversized object is refused without downloading it.
         if await blobs.size(key) > limit:

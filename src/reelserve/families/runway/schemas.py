@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from reelserve.api.body import LenientBody, numeric_string
 from reelserve.errors import ValidationFailed
+from reelserve.families.runway.requests import ExtendRequest, GenerateRequest
 from reelserve.tasks import geometry
 from reelserve.tasks.rules import (
     check_http_url,
@@ -15,7 +16,6 @@ from reelserve.tasks.rules import (
     check_watermark,
     parse_image_source,
 )
-from reelserve.tasks.runway import ExtendRequest, GenerateRequest
 
 PROMPT_MAX = 1800
 EXTEND_PROMPT_MAX = 2048

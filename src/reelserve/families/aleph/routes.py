@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from reelserve.api.aleph_schemas import AlephBody
 from reelserve.api.body import openapi_body, parse_body
 from reelserve.api.deps import current_key, task_service
 from reelserve.api.envelope import ok
 from reelserve.errors import ValidationFailed
+from reelserve.families.aleph import submit
+from reelserve.families.aleph.schemas import AlephBody
+from reelserve.families.aleph.views import aleph_record
 from reelserve.tasks.models import Dialect
-from reelserve.tasks.views import aleph_record
 
 router = APIRouter(tags=["aleph"])
 
@@ -31,7 +32,7 @@ async def generate(request: Request) -> JSONResponse:
     service = task_service(request)
     body = await parse_body(request, AlephBody)
     req = body.to_request(request.app.state.settings.source_max_bytes)
-    task_id = await service.aleph_generate(key, req)
+    task_id = await submit.generate(service, key, req)
     return ok(request, {"taskId": task_id})
 
 

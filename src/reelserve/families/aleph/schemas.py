@@ -8,8 +8,8 @@ from pydantic import Field, field_validator
 
 from reelserve.api.body import LenientBody, numeric_string
 from reelserve.errors import ValidationFailed
-from reelserve.tasks import aleph
-from reelserve.tasks.aleph import AlephRequest
+from reelserve.families.aleph import requests as aleph
+from reelserve.families.aleph.requests import AlephRequest
 from reelserve.tasks.rules import (
     check_http_url,
     check_seed,

@@ -10,10 +10,11 @@ from fastapi.responses import JSONResponse
 from reelserve.api.body import openapi_body, parse_body
 from reelserve.api.deps import current_key, task_service
 from reelserve.api.envelope import ok
-from reelserve.api.runway_schemas import ExtendBody, GenerateBody
 from reelserve.api.timefmt import runway_time
 from reelserve.blobs.links import MediaLinks
 from reelserve.errors import ValidationFailed
+from reelserve.families.runway import submit
+from reelserve.families.runway.schemas import ExtendBody, GenerateBody
 from reelserve.tasks.models import Dialect, Status, Task
 
 router = APIRouter(prefix="/api/v1/runway", tags=["runway"])
@@ -34,7 +35,7 @@ async def generate(request: Request) -> JSONResponse:
     service = task_service(request)
     body = await parse_body(request, GenerateBody)
     req = body.to_request(request.app.state.settings.source_max_bytes)
-    task_id = await service.runway_generate(key, req)
+    task_id = await submit.generate(service, key, req)
     return ok(request, {"taskId": task_id})
 
 
@@ -44,7 +45,7 @@ async def extend(request: Request) -> JSONResponse:
     key = await current_key(request)
     service = task_service(request)
     body = await parse_body(request, ExtendBody)
-    task_id = await service.runway_extend(key, body.to_request())
+    task_id = await submit.extend(service, key, body.to_request())
     return ok(request, {"taskId": task_id})
 
 

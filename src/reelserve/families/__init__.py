@@ -1,0 +1,1 @@
+"""KIE families: one package per wire dialect (routes, schemas, record views, callbacks)."""
