@@ -181,12 +181,8 @@ def task_path(name: str) -> str:
 
 def expected_size(job: Submitted) -> tuple[int, int] | None:
     spec = job.spec
-    if job.source_size is None and (spec.ratio == "auto" or spec.scale or not spec.width):
-        if spec.parent_task_id is not None or spec.operation in (
-            Capability.LIP_SYNC,
-            Capability.MOTION_TRANSFER,
-        ):
-            return None
+    if spec.parent_task_id is not None:
+        return None  # the parent task's own size
     width, height = catalogue.output_size(spec, job.source_size)
     if spec.kind is Kind.VIDEO:
         width, height = width // 2 * 2, height // 2 * 2

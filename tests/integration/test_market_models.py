@@ -11,7 +11,6 @@ and its callback with the spec's body.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 

@@ -14,12 +14,12 @@ TABLE = parse_routes(
 
 
 def test_routes_parse_in_order_with_their_fallbacks() -> None:
-    assert TABLE == (
+    assert (
         Route("kling-*", ("upstream:kie", "synthetic")),
         Route("text_to_image", ("z-image",)),
         Route("nano-banana-*", ("upstream:kie",)),
         Route("*", ("synthetic",)),
-    )
+    ) == TABLE
     assert engine_names(TABLE) == {"upstream:kie", "synthetic", "z-image"}
 
 
