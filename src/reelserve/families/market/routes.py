@@ -39,7 +39,36 @@ class CreateTaskBody(LenientBody):
     )
 
 
-@router.post("/createTask", openapi_extra=openapi_body(CreateTaskBody))
+def _create_task_openapi() -> dict[str, Any]:
+    """The createTask body for /docs: one schema per model (`oneOf` on `model`), and examples."""
+    extra = openapi_body(CreateTaskBody)
+    variants: list[dict[str, Any]] = []
+    examples: dict[str, Any] = {}
+    for model in catalogue.models():
+        variants.append(
+            {
+                "title": model.name,
+                "type": "object",
+                "properties": {
+                    "model": {"type": "string", "const": model.name},
+                    "input": model.schema,
+                    "callBackUrl": {"type": "string", "format": "uri"},
+                },
+                "required": ["model", "input"],
+                "description": model.description,
+            }
+        )
+        examples[model.name] = {
+            "summary": f"{model.name} ({model.operation.value})",
+            "value": {"model": model.name, "input": model.example},
+        }
+    content = extra["requestBody"]["content"]["application/json"]
+    content["schema"] = {"oneOf": variants}
+    content["examples"] = examples
+    return extra
+
+
+@router.post("/createTask", openapi_extra=_create_task_openapi())
 async def create_task(request: Request) -> JSONResponse:
     """Run `model` on `input` (every model of GET /api/v1/jobs/models, by KIE's names).
 
