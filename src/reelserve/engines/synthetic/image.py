@@ -31,6 +31,7 @@ _EDIT_MIN_CHANGE = 12.0
 _DEFAULT_TOLERANCE = 40.0
 # Each pass costs ~10 ms at 1024x1024; real floods converge in a handful.
 _MAX_FLOOD_PASSES = 64
+_EDGE_PX = 2
 
 
 def text_to_image(request: EngineRequest) -> ImageOutput:
@@ -193,8 +194,9 @@ def remove_background(request: EngineRequest) -> ImageOutput:
     The border colour is the median of the edge pixels; every pixel within
     `tolerance` (max channel difference, params["tolerance"], default 40)
     that connects to the edge through such pixels is background. Background
-    pixels close to the tolerance (anti-aliased edges) get partial alpha, so
-    the cut-out has a soft edge while the subject stays fully opaque.
+    pixels within two pixels of the subject (anti-aliased edges) get partial
+    alpha by their colour distance, so the cut-out has a soft edge while the
+    subject stays fully opaque.
     """
     source = rgb(_first_image(request))
     tolerance = float(request.params.get("tolerance") or _DEFAULT_TOLERANCE)
@@ -203,9 +205,26 @@ def remove_background(request: EngineRequest) -> ImageOutput:
     distance = np.abs(source.astype(np.int16) - colour.astype(np.int16)).max(axis=2)
     candidate = distance <= tolerance
     background = flood_from_border(candidate)
-    soft = np.clip((distance - tolerance / 2) / (tolerance / 2), 0.0, 1.0)
+    # Soft edge: background pixels next to the subject (anti-aliased blends of
+    # both colours) keep alpha in proportion to how far they are from the
+    # border colour; the rest of the background is fully transparent.
+    ring = background & _near(~background, _EDGE_PX)
+    soft = np.where(ring, np.clip(distance / tolerance, 0.0, 1.0), 0.0)
     alpha = np.where(background, np.round(255 * soft), 255).astype(np.uint8)
     return ImageOutput([np.dstack([source, alpha])])
+
+
+def _near(mask: npt.NDArray[np.bool_], reach: int) -> npt.NDArray[np.bool_]:
+    """`mask` grown by `reach` pixels (a square dilation by shifted ORs)."""
+    grown = mask.copy()
+    for _ in range(reach):
+        step = grown.copy()
+        step[1:] |= grown[:-1]
+        step[:-1] |= grown[1:]
+        step[:, 1:] |= grown[:, :-1]
+        step[:, :-1] |= grown[:, 1:]
+        grown = step
+    return grown
 
 
 def flood_from_border(candidate: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
