@@ -20,7 +20,9 @@ def mad(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean()) / 255
 
 
-def images(operation: Capability, prompt: str = "a quiet harbour", **fields: object) -> list[np.ndarray]:
+def images(
+    operation: Capability, prompt: str = "a quiet harbour", **fields: object
+) -> list[np.ndarray]:
     base: dict[str, object] = {"width": W, "height": H, "seed": 11}
     base.update(fields)
     out = SyntheticEngine().run(EngineRequest(operation, prompt, **base), lambda _: None)  # type: ignore[arg-type]
@@ -133,7 +135,7 @@ def subject_on_green(width: int = W, height: int = H) -> tuple[np.ndarray, np.nd
     return image, subject
 
 
-def test_remove_background_gives_rgba_with_alpha_0_on_the_border_colour_and_255_on_the_subject() -> None:
+def test_remove_background_makes_the_border_colour_transparent_and_the_subject_opaque() -> None:
     image, subject = subject_on_green()
     out = images(Capability.REMOVE_BACKGROUND, images=[image], width=0, height=0)[0]
     assert out.shape == (H, W, 4) and out.dtype == np.uint8

@@ -65,7 +65,9 @@ def test_with_sound_every_video_operation_has_a_stereo_track_exactly_as_long_as_
         assert float(np.abs(out.audio.samples).std()) > 0.01
 
 
-@pytest.mark.parametrize("operation", [op for op in VIDEO_OPERATIONS if op is not Capability.LIP_SYNC])
+@pytest.mark.parametrize(
+    "operation", [op for op in VIDEO_OPERATIONS if op is not Capability.LIP_SYNC]
+)
 def test_without_sound_a_video_has_no_audio(operation: Capability) -> None:
     assert run(make(operation, sound=False)).audio is None
 
@@ -128,10 +130,14 @@ def test_motion_transfer_starts_on_the_image_and_moves_with_the_video() -> None:
     bar = np.zeros((H, W, 3), np.uint8)
     bar[:, 10:30] = 255
     moving = [np.roll(bar, 4 * i, axis=1) for i in range(12)]
-    frames = list(run(make(Capability.MOTION_TRANSFER, image=image, video=moving, num_frames=12)).frames)
+    frames = list(
+        run(make(Capability.MOTION_TRANSFER, image=image, video=moving, num_frames=12)).frames
+    )
     assert np.array_equal(frames[0], image)
     assert mad(frames[0], frames[-1]) >= VISIBLE
-    still = list(run(make(Capability.MOTION_TRANSFER, image=image, video=[bar] * 12, num_frames=12)).frames)
+    still = list(
+        run(make(Capability.MOTION_TRANSFER, image=image, video=[bar] * 12, num_frames=12)).frames
+    )
     # Without motion only the fading-in prompt changes the picture.
     assert mad(still[0], still[-1]) < mad(frames[0], frames[-1])
 

@@ -6,7 +6,7 @@ pitch contour: declination over a sentence, a rise before "?") shaped by
 three formant resonances; voiced consonants are weaker and nasal; unvoiced
 ones are noise bursts in their own band; punctuation makes pauses. So the
 output has speech's rhythm and spectrum (energy in 300-3000 Hz), and its
-length follows the text: ~13.5 characters a second, scaled by `speed`.
+length follows the text: ~12-14 characters a second with the pauses, scaled by `speed`.
 
 The filter is applied per STFT frame (see `dsp`), so 10 s of 44.1 kHz speech
 takes a few tens of milliseconds.
@@ -35,8 +35,8 @@ from reelserve.engines.synthetic.dsp import (
     stft,
 )
 
-CHARS_PER_SECOND = 13.5
-_PAUSES = {",": 0.2, ";": 0.25, ":": 0.25, "-": 0.1, ".": 0.4, "!": 0.4, "?": 0.4, "\n": 0.4}
+CHARS_PER_SECOND = 14.0
+_PAUSES = {",": 0.15, ";": 0.2, ":": 0.2, "-": 0.08, ".": 0.3, "!": 0.3, "?": 0.3, "\n": 0.3}
 _LINE_GAP_S = 0.3
 # (F1, F2, F3) in Hz for an adult voice; scaled per voice.
 _VOWELS = {
@@ -122,7 +122,7 @@ def _lines(request: EngineRequest) -> list[tuple[str, Voice]]:
 
 
 def segments(text: str, speed: float) -> list[_Segment]:
-    """One segment per character (punctuation: a pause), `1 / (13.5 * speed)` s per letter."""
+    """One segment per character (punctuation: a pause), `1 / (14 * speed)` s per letter."""
     slot = 1.0 / (CHARS_PER_SECOND * speed)
     out: list[_Segment] = []
     sentence, first = 0, 0
