@@ -7,10 +7,14 @@ import time
 import numpy as np
 import pytest
 
-from reelserve.engines.base import Capability, EngineError, EngineRequest
+from reelserve.engines.base import Audio, Capability, EngineError, EngineOutput, EngineRequest, Kind
 from reelserve.engines.synthetic import SyntheticEngine
 
 W, H = 320, 180
+VIDEO_OPERATIONS = [op for op in Capability if op.kind is Kind.VIDEO]
+# A driving clip for lip_sync: one second of a 220 Hz tone, loud then quiet.
+_T = np.arange(44100) / 44100
+TONE = Audio((0.5 * np.sin(2 * np.pi * 220 * _T) * (_T < 0.5)).astype(np.float32)[:, None], 44100)
 VISIBLE = 10 / 255  # the smallest mean absolute difference counted as "visibly different"
 
 
@@ -24,14 +28,21 @@ def request(
     height: int = H,
     image: np.ndarray | None = None,
     video: list[np.ndarray] | None = None,
+    audio: Audio | None = None,
 ) -> EngineRequest:
     return EngineRequest(
-        operation, prompt, width, height, frames, 24, seed, image=image, video=video
+        operation, prompt, width, height, frames, 24, seed, image=image, video=video, audio=audio
     )
 
 
+def run(req: EngineRequest) -> EngineOutput:
+    out = SyntheticEngine().run(req, lambda _: None)
+    assert isinstance(out, EngineOutput)
+    return out
+
+
 def generate(req: EngineRequest) -> list[np.ndarray]:
-    return list(SyntheticEngine().run(req, lambda _: None).frames)
+    return list(run(req).frames)
 
 
 def mad(a: np.ndarray, b: np.ndarray) -> float:
@@ -39,28 +50,28 @@ def mad(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean()) / 255
 
 
-def test_engine_serves_all_four_operations_and_says_it_is_not_ai() -> None:
+def test_engine_serves_every_operation_and_says_it_is_not_ai() -> None:
     assert SyntheticEngine.name == "synthetic"
     assert SyntheticEngine.capabilities == frozenset(Capability)
     assert "not AI" in SyntheticEngine.description
 
 
-@pytest.mark.parametrize("operation", list(Capability))
+@pytest.mark.parametrize("operation", VIDEO_OPERATIONS)
 def test_output_geometry_matches_the_request(operation: Capability) -> None:
     grey = np.full((H, W, 3), 90, np.uint8)
-    req = request(operation, frames=10, image=grey, video=[grey] * 4)
-    out = SyntheticEngine().run(req, lambda _: None)
+    req = request(operation, frames=10, image=grey, video=[grey] * 4, audio=TONE)
+    out = run(req)
     assert (out.num_frames, out.width, out.height, out.fps) == (10, W, H, 24)
     frames = list(out.frames)
     assert len(frames) == 10
     assert all(f.shape == (H, W, 3) and f.dtype == np.uint8 for f in frames)
 
 
-@pytest.mark.parametrize("operation", list(Capability))
+@pytest.mark.parametrize("operation", VIDEO_OPERATIONS)
 def test_the_same_request_gives_bit_identical_frames(operation: Capability) -> None:
     rng = np.random.default_rng(3)
     image = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
-    req = request(operation, frames=12, image=image, video=[image, 255 - image])
+    req = request(operation, frames=12, image=image, video=[image, 255 - image], audio=TONE)
     first, second = generate(req), generate(req)
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
 
@@ -174,6 +185,7 @@ def test_a_long_prompt_is_cut_to_three_lines() -> None:
 def test_frames_are_generated_lazily_and_progress_reaches_one() -> None:
     reported: list[float] = []
     out = SyntheticEngine().run(request(frames=12), reported.append)
+    assert isinstance(out, EngineOutput)
     assert reported == []
     frames = iter(out.frames)
     next(frames)
@@ -189,7 +201,7 @@ def test_timing_of_120_frames_at_720p_is_printed() -> None:
         image = np.full((720, 1280, 3), 128, np.uint8)
         req = request(operation, frames=120, width=1280, height=720, image=image)
         start = time.perf_counter()
-        for _ in SyntheticEngine().run(req, lambda _: None).frames:
+        for _ in run(req).frames:
             pass
         print(f"synthetic {operation} 120 x 1280x720: {time.perf_counter() - start:.3f} s")
 

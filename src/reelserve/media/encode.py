@@ -1,4 +1,4 @@
-"""Writing frames to H.264 MP4 (PyAV/libx264) and covers to PNG.
+"""Writing frames to H.264 MP4 (PyAV/libx264), with an optional AAC soundtrack, and covers to PNG.
 
 Files appear atomically: everything is written under a temporary name in the
 target's directory and renamed on success, so a reader (or the blob store)
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -20,13 +19,13 @@ import av
 import numpy as np
 from PIL import Image
 
-from reelserve.engines.base import Frame
+from reelserve.engines.base import Audio, Frame
+from reelserve.media.atomic import temp_path
+from reelserve.media.audio import resample
 
-
-def _temp_path(path: Path) -> Path:
-    # Same directory so the final rename is atomic (same filesystem); hidden so
-    # directory listings and the janitor can tell it is not finished.
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
+AAC_BIT_RATE = 128_000
+# AAC-LC at the two rates every browser decodes; other rates are resampled to 48 kHz.
+_AAC_RATES = (44100, 48000)
 
 
 class Mp4Writer:
@@ -36,6 +35,12 @@ class Mp4Writer:
     `frames_written` frames at `fps`. x264 may add keyframes on scene cuts, but
     no GOP is longer than `gop` frames (players can seek cheaply and
     `decode.read_last_frame` decodes at most one GOP).
+
+    With `audio`, the file also gets an AAC-LC stereo track (44.1 or 48 kHz,
+    128 kb/s) fed as the frames arrive, so the two streams interleave; it is
+    cut or padded with silence to exactly the video's length
+    (frames_written / fps) at `close`. Without it, the file is the same as
+    before audio support existed, byte for byte.
 
     >>> with Mp4Writer(Path("out.mp4"), 1280, 720) as writer:
     ...     for frame in frames:
@@ -52,6 +57,7 @@ class Mp4Writer:
         preset: str = "veryfast",
         crf: int = 23,
         gop: int = 48,
+        audio: Audio | None = None,
     ) -> None:
         # yuv420p subsamples chroma 2x2, so libx264 rejects odd sizes.
         if width <= 0 or height <= 0 or width % 2 or height % 2:
@@ -64,7 +70,7 @@ class Mp4Writer:
         self.fps = fps
         self._frames = 0
         self._closed = False
-        self._tmp = _temp_path(self.path)
+        self._tmp = temp_path(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # faststart rewrites the file at close so the moov atom precedes mdat:
         # browsers can start playing before the whole file has arrived.
@@ -89,6 +95,7 @@ class Mp4Writer:
                 "x264-params": f"keyint={gop}:min-keyint={min(gop, max(1, fps))}",
             }
             self._stream = stream
+            self._audio = _AudioTrack(self._container, audio, fps) if audio is not None else None
         except Exception:
             self._discard()
             raise
@@ -113,6 +120,8 @@ class Mp4Writer:
         for packet in self._stream.encode(video_frame):
             self._container.mux(packet)
         self._frames += 1
+        if self._audio is not None:
+            self._audio.feed_until(self._frames)
 
     def close(self) -> None:
         """Flush the encoder, finish the file and move it to `path`.
@@ -128,6 +137,8 @@ class Mp4Writer:
         try:
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
+            if self._audio is not None:
+                self._audio.finish(self._frames)
             self._container.close()
         except BaseException:
             self._tmp.unlink(missing_ok=True)
@@ -161,13 +172,50 @@ class Mp4Writer:
             self.abort()
 
 
+class _AudioTrack:
+    """The AAC stream of an `Mp4Writer`: samples go in as the video advances."""
+
+    def __init__(self, container: Any, audio: Audio, fps: int) -> None:
+        rate = audio.sample_rate if audio.sample_rate in _AAC_RATES else 48000
+        self._samples = np.ascontiguousarray(resample(audio, rate, channels=2).samples.T)
+        self._rate = rate
+        self._fps = fps
+        self._sent = 0
+        stream: Any = container.add_stream("aac", rate=rate, layout="stereo")
+        stream.bit_rate = AAC_BIT_RATE
+        stream.time_base = Fraction(1, rate)
+        self._stream = stream
+        self._container = container
+
+    def feed_until(self, frames: int) -> None:
+        """Encode the samples up to the end of video frame `frames` (silence past the clip)."""
+        end = round(frames * self._rate / self._fps)
+        if end <= self._sent:
+            return
+        chunk = np.zeros((2, end - self._sent), dtype=np.float32)
+        have = self._samples[:, self._sent : end]
+        chunk[:, : have.shape[1]] = have
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+        frame.sample_rate = self._rate
+        frame.pts = self._sent
+        frame.time_base = Fraction(1, self._rate)
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+        self._sent = end
+
+    def finish(self, frames: int) -> None:
+        self.feed_until(frames)
+        for packet in self._stream.encode(None):
+            self._container.mux(packet)
+
+
 def write_png(path: Path, frame: Frame) -> None:
     """Save an RGB frame as a PNG (the cover image), atomically like `Mp4Writer`."""
     if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
         raise ValueError(f"expected a uint8 (h, w, 3) frame, got {frame.dtype} {frame.shape}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_path(path)
+    tmp = temp_path(path)
     try:
         # compress_level 6 is Pillow's default balance; covers are written once per task.
         Image.fromarray(np.ascontiguousarray(frame)).save(tmp, format="PNG", compress_level=6)

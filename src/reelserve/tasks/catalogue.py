@@ -6,7 +6,8 @@ the field as `input.<field>`) and the engine operation that serves it; the engin
 itself is whatever the operator configured for that operation
 (`REELSERVE_ENGINES`). Adding a model is adding an entry to `MODELS`.
 
-**Decision — market sizes.** 720p and 1080p are the Runway table
+**Decision — market sizes** (`market_size` now lives in `catalogue.geometry`,
+re-exported here). 720p and 1080p are the Runway table
 (`tasks.geometry`). 360p and 480p are the 720p size scaled by 360/720 and
 480/720, rounded down to even numbers (yuv420p needs even sides):
 
@@ -33,6 +34,7 @@ from typing import Any, TypeVar
 from pydantic import Field, field_validator
 
 from reelserve.api.body import LenientBody, numeric_string, problem_text, validate_fields
+from reelserve.catalogue.geometry import market_size
 from reelserve.engines.base import Capability
 from reelserve.errors import ValidationFailed
 from reelserve.tasks import geometry
@@ -48,15 +50,6 @@ PROMPT_MAX = 5000
 DURATION_MIN, DURATION_MAX = 1, 10
 RESOLUTIONS: tuple[str, ...] = ("360p", "480p", "720p", "1080p")
 T = TypeVar("T")
-
-
-def market_size(resolution: str, aspect_ratio: str) -> tuple[int, int]:
-    """(width, height), e.g. ("480p", "16:9") -> (852, 480); see the module docstring."""
-    if resolution in geometry.QUALITIES:
-        return geometry.output_size(aspect_ratio, resolution)
-    width, height = geometry.output_size(aspect_ratio, "720p")
-    scale = int(resolution.removesuffix("p"))
-    return (width * scale // 720) // 2 * 2, (height * scale // 720) // 2 * 2
 
 
 class MarketInput(LenientBody):
