@@ -238,7 +238,7 @@ def test_prompts_seeds_and_extras() -> None:
     dialogue = [
         {"text": "Hi", "voice": "EkK5I93UQWFDigLMpZcX"},
         {"text": "Hello", "voice": "EkK5I93UQWFDigLMpZcX"},
-    ]  # noqa: E501
+    ]
     assert spec_of("elevenlabs/text-to-dialogue-v3", dialogue=dialogue).prompt == "Hi\nHello"
     tts = spec_of("elevenlabs/text-to-speech-turbo-2-5", text="Read me", voice="Aria")
     assert tts.prompt == "Read me" and tts.extras["voice"] == "Aria"
