@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from reelserve.engines.base import Audio
 from reelserve.media.encode import Mp4Writer, write_png
 
 W, H = 64, 48
@@ -168,3 +169,72 @@ def test_png_cover_round_trips_exactly(tmp_path: Path) -> None:
         assert image.format == "PNG"
         assert np.array_equal(np.asarray(image.convert("RGB")), frame)
     assert [p.name for p in tmp_path.iterdir()] == ["cover.png"]
+
+
+def tone(seconds: float, rate: int = 44100, channels: int = 1) -> Audio:
+    t = np.arange(round(seconds * rate)) / rate
+    wave = (0.4 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    return Audio(np.repeat(wave[:, None], channels, axis=1), rate)
+
+
+def encode_with_audio(path: Path, frames: int, audio: Audio, fps: int = 24) -> None:
+    with Mp4Writer(path, W, H, fps, audio=audio) as writer:
+        for frame in moving_frames(frames):
+            writer.write(frame)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "rate", "channels"),
+    [(1.25, 44100, 1), (3.0, 48000, 2), (0.4, 22050, 1)],
+    ids=["exact", "longer-stereo", "shorter-resampled"],
+)
+def test_with_audio_the_mp4_has_h264_and_an_aac_lc_stereo_track_as_long_as_the_video(
+    tmp_path: Path, seconds: float, rate: int, channels: int
+) -> None:
+    path = tmp_path / "sound.mp4"
+    encode_with_audio(path, 30, tone(seconds, rate, channels))
+    with av.open(str(path)) as container:
+        assert len(container.streams.video) == 1 and len(container.streams.audio) == 1
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert video.codec_context.name == "h264" and video.codec_context.pix_fmt == "yuv420p"
+        assert audio.codec_context.name == "aac" and audio.codec_context.profile == "LC"
+        assert audio.codec_context.channels == 2
+        assert audio.sample_rate in (44100, 48000)
+        video_s = float(video.duration * video.time_base)
+        audio_s = float(audio.duration * audio.time_base)
+        assert video_s == pytest.approx(30 / 24)
+        assert abs(audio_s - video_s) <= 1 / 24
+        decoded = sum(frame.samples for frame in container.decode(audio))
+    # AAC frames hold 1024 samples, so the decoder may return up to one more frame.
+    assert abs(decoded / audio.sample_rate - video_s) <= 1 / 24
+    assert top_level_boxes(path).index("moov") < top_level_boxes(path).index("mdat")
+
+
+def test_the_audio_track_carries_the_clip_and_then_silence(tmp_path: Path) -> None:
+    path = tmp_path / "sound.mp4"
+    encode_with_audio(path, 48, tone(0.5))  # 2 s of video, 0.5 s of tone
+    with av.open(str(path)) as container:
+        samples = np.concatenate(
+            [f.to_ndarray()[0] for f in container.decode(container.streams.audio[0])]
+        )
+    rate = 44100
+    assert np.abs(samples[int(0.1 * rate) : int(0.4 * rate)]).mean() > 0.2
+    assert np.abs(samples[int(0.8 * rate) : int(1.9 * rate)]).max() < 0.01
+
+
+def test_audio_and_video_packets_are_interleaved(tmp_path: Path) -> None:
+    path = tmp_path / "sound.mp4"
+    encode_with_audio(path, 96, tone(4.0))
+    with av.open(str(path)) as container:
+        kinds = [p.stream.type for p in container.demux() if p.size > 0]
+    last_video = max(i for i, kind in enumerate(kinds) if kind == "video")
+    first_audio = kinds.index("audio")
+    assert first_audio < last_video / 2
+
+
+def test_without_audio_the_mp4_has_no_audio_stream(tmp_path: Path) -> None:
+    path = tmp_path / "silent.mp4"
+    encode(path, moving_frames(12))
+    with av.open(str(path)) as container:
+        assert len(container.streams.audio) == 0
+        assert len(container.streams.video) == 1

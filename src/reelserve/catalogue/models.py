@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -36,19 +36,23 @@ from reelserve.errors import ValidationFailed
 DATA_FILE = "market_models.json"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Model:
-    """A served model. `schema` is the input JSON schema; `example` a valid input for tests."""
+    """A served model. `schema` is the input JSON schema; `example` a valid input for tests.
+
+    One instance per name (`resolve` returns it), so models compare and hash by
+    identity and can key a dict although they hold dicts.
+    """
 
     name: str
     operation: Capability
     kind: Kind
     vendor: str
-    schema: dict[str, Any]
+    schema: dict[str, Any] = field(repr=False)
     documented: bool
     page: str
     description: str
-    example: dict[str, Any]
+    example: dict[str, Any] = field(repr=False)
 
 
 @dataclass(frozen=True)

@@ -184,7 +184,8 @@ def check_source(field: str, value: str, media: Media) -> str | DataUri:
     try:
         uri = parse_data_uri(field, value, media.max_bytes)
     except ValidationFailed as exc:
-        if media.max_mb is not None and "at most" in exc.message:
+        capped_by_model = media.max_mb is not None and media.max_bytes == int(media.max_mb * MB)
+        if capped_by_model and "at most" in exc.message:
             raise ValidationFailed(field, f"must be at most {media.max_mb:g} MB") from None
         raise
     mime = normal_mime(uri.mime)

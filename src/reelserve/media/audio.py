@@ -124,6 +124,8 @@ def _write_mp3(target: io.BytesIO, audio: Audio) -> None:
 def resample(audio: Audio, rate: int, channels: int | None = None) -> Audio:
     """`audio` at `rate` Hz (and `channels` 1 or 2, when given) through FFmpeg's resampler."""
     want = channels or audio.samples.shape[1]
+    if audio.samples.shape[1] not in (1, 2) or want not in (1, 2):
+        raise ValueError(f"only mono and stereo are supported, got {audio.samples.shape[1]}")
     if rate == audio.sample_rate and want == audio.samples.shape[1]:
         return audio
     layout_in = "mono" if audio.samples.shape[1] == 1 else "stereo"

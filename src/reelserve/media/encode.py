@@ -177,6 +177,9 @@ class _AudioTrack:
 
     def __init__(self, container: Any, audio: Audio, fps: int) -> None:
         rate = audio.sample_rate if audio.sample_rate in _AAC_RATES else 48000
+        if audio.samples.shape[1] == 1:
+            # Copied to both sides at full level (FFmpeg's mono upmix would lower it 3 dB).
+            audio = Audio(np.repeat(audio.samples, 2, axis=1), audio.sample_rate)
         self._samples = np.ascontiguousarray(resample(audio, rate, channels=2).samples.T)
         self._rate = rate
         self._fps = fps
