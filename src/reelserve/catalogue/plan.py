@@ -99,6 +99,14 @@ def plan(model: Model, values: dict[str, Any]) -> TaskSpec:
     operation = _operation(model, values)
     kind = operation.kind
     sources = tuple(_sources(model, operation, values))
+    if (
+        operation is C.IMAGE_TO_VIDEO
+        and not sources
+        and not (values.get("task_id") or values.get("origin_task_id"))
+    ):
+        # Models whose every frame input is optional (wan/2-7-image-to-video): none given,
+        # the video comes from the prompt alone.
+        operation = C.TEXT_TO_VIDEO
     ratio = _ratio(values, operation)
     resolution = _resolution(model, values, operation)
     width = height = 0

@@ -75,9 +75,13 @@ class _Plan:
     prefix_frames: int = 0
 
 
-def _capped(width: int, height: int, limit: int) -> tuple[int, int]:
-    scale = min(1.0, limit / max(width, height))
-    return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
+def _capped(width: int, height: int, limit: int, *, even: bool = True) -> tuple[int, int]:
+    """At most `limit` on the long side, the ratio kept; video sides even (yuv420p)."""
+    if max(width, height) <= limit:
+        return (width, height)
+    scale = limit / max(width, height)
+    width, height = max(2, int(width * scale)), max(2, int(height * scale))
+    return (width // 2 * 2, height // 2 * 2) if even else (width, height)
 
 
 async def produce(
@@ -114,11 +118,28 @@ def _seed(task: Task, spec: dict[str, Any], inputs: Inputs, width: int, height: 
     )
 
 
-def _first_image_size(inputs: Inputs) -> tuple[int, int] | None:
-    image = inputs.image("image", "first_frame", "reference") if inputs.images else None
-    if image is None and inputs.images:
+_ON_VIDEO = (
+    Capability.VIDEO_TO_VIDEO,
+    Capability.UPSCALE_VIDEO,
+    Capability.EXTEND,
+    Capability.MOTION_TRANSFER,
+)
+
+
+def _source_size(
+    spec: dict[str, Any], inputs: Inputs, video_size: tuple[int, int] | None
+) -> tuple[int, int] | None:
+    """The size an `auto` ratio or an upscale follows (`catalogue.primary_source`'s rule):
+    the input video for video inputs (motion transfer: the image when its
+    `character_orientation` is "image"), else the first image, else the video."""
+    operation = Capability(spec["operation"])
+    orientation = (spec.get("extras") or {}).get("character_orientation")
+    if operation in _ON_VIDEO and video_size and orientation != "image":
+        return video_size
+    if inputs.images:
         image = inputs.images[0][1]
-    return (image.shape[1], image.shape[0]) if image is not None else None
+        return (image.shape[1], image.shape[0])
+    return video_size
 
 
 def _plan(task: Task, spec: dict[str, Any], inputs: Inputs, out_dir: Path) -> _Plan:
@@ -131,18 +152,15 @@ def _plan(task: Task, spec: dict[str, Any], inputs: Inputs, out_dir: Path) -> _P
     if video_path is None and inputs.videos:
         video_path = inputs.videos[0][1]
     audio = inputs.audio[0][1] if inputs.audio else None
-    source_size = _first_image_size(inputs)
     video_size: tuple[int, int] | None = None
     if video_path is not None:
         info = probe(video_path)
         video_size = (info.width, info.height)
-    if operation in (Capability.UPSCALE_VIDEO, Capability.VIDEO_TO_VIDEO, Capability.EXTEND):
-        source_size = video_size or source_size
-    width, height = output_size_of(spec, source_size)
+    width, height = output_size_of(spec, _source_size(spec, inputs, video_size))
     if kind is Kind.VIDEO:
         width, height = _capped(max(2, width // 2 * 2), max(2, height // 2 * 2), MAX_VIDEO_SIDE)
     elif kind is Kind.IMAGE:
-        width, height = _capped(width, height, MAX_IMAGE_SIDE)
+        width, height = _capped(width, height, MAX_IMAGE_SIDE, even=False)
     duration = float(spec.get("duration_s") or 0.0)
     common: dict[str, Any] = {
         "operation": operation,
@@ -192,7 +210,10 @@ def _plan(task: Task, spec: dict[str, Any], inputs: Inputs, out_dir: Path) -> _P
             seconds = duration or MAX_SOURCE_SECONDS
             keep = None if operation is Capability.UPSCALE_VIDEO else (width, height)
             video, _w, _h = _source_frames(video_path, min(seconds, MAX_SOURCE_SECONDS), keep)
-        if video is not None and (operation is not Capability.MOTION_TRANSFER or not duration):
+        follows_video = operation in (Capability.VIDEO_TO_VIDEO, Capability.UPSCALE_VIDEO) or (
+            operation is Capability.MOTION_TRANSFER and not duration
+        )
+        if video is not None and follows_video:
             num_frames = len(video)
         elif duration:
             num_frames = max(1, round(duration * geometry.FPS))
@@ -200,6 +221,8 @@ def _plan(task: Task, spec: dict[str, Any], inputs: Inputs, out_dir: Path) -> _P
             num_frames = max(1, round(min(audio.seconds, MAX_SOURCE_SECONDS) * geometry.FPS))
         else:
             num_frames = geometry.frame_count(5)
+    if image is None and operation is Capability.IMAGE_TO_VIDEO and video is not None:
+        image = video[-1]  # a first clip given instead of a first frame: go on from its end
     if image is not None and operation is not Capability.EXTEND:
         image = fit_cover(image, width, height)
     reference = inputs.image("reference", "last_frame")
