@@ -96,12 +96,13 @@ def test_the_chat_pages_names_include_claude_gemini_and_gpt() -> None:
     assert {"claude-sonnet-4-5", "gemini-2.5-pro", "gemini-3-pro", "gpt-5-2", "gpt-codex"} <= chat
 
 
-def test_an_unknown_model_is_422_pointing_at_the_models_list() -> None:
+def test_an_unknown_model_is_422_listing_the_served_models() -> None:
     with pytest.raises(ValidationFailed) as caught:
         catalogue.resolve("  openai/sora-9 ")
-    assert caught.value.message == (
-        "model: unknown model 'openai/sora-9'; GET /api/v1/jobs/models lists the served models"
-    )
+    message = caught.value.message
+    assert message.startswith("model: unknown model 'openai/sora-9'; available: ")
+    assert all(m.name in message for m in catalogue.models())
+    assert "GET /api/v1/jobs/models" in message
 
 
 @pytest.mark.parametrize(("alias", "target"), sorted(extras.ALIASES.items()))

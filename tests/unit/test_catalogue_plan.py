@@ -27,7 +27,17 @@ def _expected_operation(model: catalogue.Model) -> Capability:
     for field, operation in extras.INPUT_OPERATIONS.get(model.name, ()):
         if model.example.get(field):
             return operation
+    spec = spec_of(model.name)
+    if model.operation is Capability.IMAGE_TO_VIDEO and not spec.sources:
+        if not spec.parent_task_id:
+            return Capability.TEXT_TO_VIDEO  # no frame input given: from the prompt alone
     return model.operation
+
+
+def test_image_to_video_without_any_frame_input_runs_from_the_prompt() -> None:
+    assert spec_of("wan/2-7-image-to-video").operation is Capability.TEXT_TO_VIDEO
+    with_frame = spec_of("wan/2-7-image-to-video", first_frame_url="https://example.com/a.png")
+    assert with_frame.operation is Capability.IMAGE_TO_VIDEO
 
 
 @pytest.mark.parametrize("name", [m.name for m in catalogue.models()])

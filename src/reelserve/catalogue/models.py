@@ -94,8 +94,12 @@ def resolve(name: str) -> Model:
         return model
     if is_chat(key):
         raise ValidationFailed("model", f"{key}: chat models are not served by this server")
+    # kie-api.md §2: the answer lists the available models (their schemas: /jobs/models).
+    available = ", ".join(sorted(catalogue.by_name))
     raise ValidationFailed(
-        "model", f"unknown model '{key}'; GET /api/v1/jobs/models lists the served models"
+        "model",
+        f"unknown model '{key}'; available: {available} "
+        "(GET /api/v1/jobs/models gives their input schemas)",
     )
 
 
