@@ -144,10 +144,7 @@ def run_quickstart(*, keep_serving: bool, out_dir: str) -> int:
         _say("")
         _say("What it made:")
         for label, path, info in made:
-            _say(
-                f"  {label:<15} {path}  {info.width}x{info.height} {info.fps:g} fps "
-                f"{info.frame_count} frames ({info.duration_s:.1f} s) {info.codec}/{info.pix_fmt}"
-            )
+            _say(f"  {label:<15} {path}  {_describe(path, info)}")
         _say("")
         if keep_serving:
             _say(f"Server left running on {base} (pid {server.pid}); API key: {api_key}")
@@ -222,9 +219,40 @@ def _run_demo(client: Client, out: Path, receiver: CallbackReceiver) -> list[tup
     _say(f"  extension task {ext.id} (parent {t2v.id})")
     _wait(ext, "extension")
     tasks["extension"] = ext
-    made = []
+    made: list[tuple[str, Path, Any]] = []
     for label, task in tasks.items():
         # wait() raised TaskFailed for a failed task: every one here succeeded
         path = task.download(out / f"{label}.mp4")
         made.append((label, path, probe(path)))
+    _say("3. the market by KIE's model names: an image and a voice-over")
+    image = client.jobs.create(
+        "nano-banana-pro",
+        {"prompt": "A paper boat on a calm lake", "aspect_ratio": "16:9", "resolution": "1K"},
+    )
+    speech = client.jobs.create(
+        "elevenlabs/text-to-speech-turbo-2-5",
+        {"text": "The paper boat reaches the far shore at sunrise.", "voice": "Rachel"},
+    )
+    for label, task, name in (("image", image, "image.png"), ("speech", speech, "speech.mp3")):
+        _wait(task, label)
+        path = task.download(out / name)
+        made.append((label, path, None))
     return made
+
+
+def _describe(path: Path, info: Any) -> str:
+    """One line on a file the demo made (procedural output of the synthetic engines)."""
+    if info is not None:
+        return (
+            f"{info.width}x{info.height} {info.fps:g} fps {info.frame_count} frames "
+            f"({info.duration_s:.1f} s) {info.codec}/{info.pix_fmt}"
+        )
+    if path.suffix == ".png":
+        from PIL import Image
+
+        with Image.open(path) as image:
+            return f"{image.width}x{image.height} {image.format} {image.mode}"
+    from reelserve.media.audio import probe_audio
+
+    audio = probe_audio(path)
+    return f"{audio.seconds:.1f} s {audio.codec} {audio.sample_rate} Hz, {audio.channels} ch"
