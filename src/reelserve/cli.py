@@ -38,6 +38,7 @@ def serve(
     import uvicorn
 
     from reelserve.app import create_app
+    from reelserve.httpserver import server_config
 
     settings = Settings()
     logging.basicConfig(
@@ -48,13 +49,11 @@ def serve(
     except EngineUnavailable as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    uvicorn.run(
-        application,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-        access_log=False,
-    )
+    config = server_config(application, settings, host or settings.host, port or settings.port)
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's own code when it could not start (port taken, ...)
 
 
 async def _with_store(settings: Settings) -> Store:
