@@ -69,7 +69,8 @@ def unavailable(exc: BaseException) -> str | None:
             t in str(current).lower() for t in _CLOSED_TEXTS
         ):
             return f"the connection was lost: {_first_line(current)}"
-        current = current.__cause__ or current.__context__
+        # SQLAlchemy keeps the driver's error in `orig` (and as the cause).
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
     return None
 
 

@@ -184,7 +184,8 @@ def unavailable(exc: BaseException) -> str | None:
                 return str(current)
         elif isinstance(current, OSError):
             return f"{type(current).__name__}: {current}"
-        current = current.__cause__ or current.__context__
+        # SQLAlchemy keeps the driver's error in `orig` (and as the cause).
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
     return None
 
 
