@@ -102,7 +102,7 @@ async def with_storage(
             retry_on=BlobUnavailable,
             give_up=lambda: lease.lost or stopping(),
             on_failure=first,
-            cap_s=10.0,
+            cap_s=5.0,
         )
     except BlobUnavailable as exc:
         if lease.lost:
