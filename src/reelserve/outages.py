@@ -7,7 +7,10 @@ failed and how many requests were answered "temporarily unavailable" (503).
 Tracebacks would say nothing more: the cause is outside the process.
 
 A full disk fails writes while reads still work, so a read that succeeds
-does not end an outage in which a write failed; only a write does.
+does not end an outage in which a write failed; only a write does. And it
+fails some writes while others still fit (SQLite reuses its WAL's room), so
+an outage ends only with a success `settle_s` after the last failure: one
+outage, not dozens flickering.
 
 Example::
 
@@ -29,9 +32,13 @@ log = logging.getLogger("reelserve.outages")
 class Outage:
     """The availability of one dependency; `failed()` and `ok()` are cheap, call them often."""
 
-    def __init__(self, name: str, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, name: str, clock: Callable[[], float] = time.monotonic, settle_s: float = 2.0
+    ) -> None:
         self.name = name
         self._clock = clock
+        self._settle_s = settle_s
+        self._last_failure = 0.0
         self.down_since: float | None = None
         self.reason = ""
         self.failures = 0
@@ -49,8 +56,10 @@ class Outage:
     def failed(self, reason: str, *, write: bool = False) -> None:
         """An operation (`write`: one that changes data) failed because the dependency
         could not be reached or used."""
+        now = self._clock()
+        self._last_failure = now
         if self.down_since is None:
-            self.down_since = self._clock()
+            self.down_since = now
             self.failures = self.refusals = 0
             self._writes_failed = False
             self.outages += 1
@@ -70,10 +79,14 @@ class Outage:
 
     def ok(self, *, write: bool = False) -> None:
         """An operation (`write`: one that changes data) succeeded: if the dependency was
-        down, it is back (after a failed write, only a write says so)."""
+        down, it is back (after a failed write, only a write says so; and only once
+        nothing failed for `settle_s`)."""
         if self.down_since is None or (self._writes_failed and not write):
             return
-        lasted = self._clock() - self.down_since
+        now = self._clock()
+        if now - self._last_failure < self._settle_s:
+            return  # still failing now and then: the same outage
+        lasted = now - self.down_since
         self.down_since = None
         log.warning(
             "%s is available again after %.1f s (%d failed operation(s), %d request(s) "

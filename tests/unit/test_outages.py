@@ -8,6 +8,7 @@ import errno
 import logging
 import sqlite3
 import time
+from typing import Any
 
 import pytest
 from sqlalchemy import exc as sa_exc
@@ -157,20 +158,27 @@ async def test_patiently_raises_other_errors_at_once() -> None:
 def test_an_outage_is_logged_once_when_it_begins_and_once_when_it_ends(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    clock = iter([100.0, 115.5]).__next__
-    outage = Outage("the database", clock=clock)
+    now = [100.0]
+    outage = Outage("the database", clock=lambda: now[0], settle_s=2.0)
     with caplog.at_level(logging.WARNING, logger="reelserve.outages"):
         for _ in range(50):
             outage.failed("connection refused")
             outage.refused()
+            now[0] += 0.1
+        outage.ok()  # a success among failures: not over yet
+        now[0] += 2.0
+        outage.failed("connection refused")
+        now[0] += 0.5
+        outage.ok()
         assert outage.down
+        now[0] += 8.0
         outage.ok()
         outage.ok()
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 2, lines
     assert lines[0].startswith("the database is unavailable (connection refused)")
     assert lines[1] == (
-        "the database is available again after 15.5 s (50 failed operation(s), "
+        "the database is available again after 15.5 s (51 failed operation(s), "
         "50 request(s) answered 503)"
     )
     assert not outage.down and outage.outages == 1
@@ -179,7 +187,7 @@ def test_an_outage_is_logged_once_when_it_begins_and_once_when_it_ends(
 def test_a_read_that_works_does_not_end_an_outage_of_failing_writes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    outage = Outage("the database")
+    outage = Outage("the database", settle_s=0)
     with caplog.at_level(logging.WARNING, logger="reelserve.outages"):
         outage.failed("database or disk is full", write=True)
         outage.ok()  # a poll: reads still work on a full disk
@@ -257,3 +265,26 @@ async def test_a_supervised_loop_that_crashes_or_returns_is_restarted_and_logged
     messages = [r.getMessage() for r in caplog.records]
     assert "the in-process worker crashed; restarting it" in messages
     assert "the in-process worker stopped unexpectedly; restarting it" in messages
+
+
+class _CommitFails:
+    """A connection whose statements work and whose COMMIT fails (a full disk)."""
+
+    def begin(self) -> Any:
+        class Transaction:
+            def __enter__(self) -> None:
+                return None
+
+            def __exit__(self, kind: Any, *_rest: Any) -> None:
+                if kind is None:
+                    raise _sqlite_error("database or disk is full", 13)
+
+        return Transaction()
+
+
+def test_a_batch_whose_commit_fails_settles_each_write_once_as_failed() -> None:
+    from reelserve.store.sqlite import SqliteBackend
+
+    outcomes = SqliteBackend._run_batch(_CommitFails(), [lambda c: 1, lambda c: 2, lambda c: 3])  # type: ignore[arg-type]
+    assert [ok for ok, _ in outcomes] == [False, False, False]
+    assert all(sqlite.unavailable(error) for _, error in outcomes)

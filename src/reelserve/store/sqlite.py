@@ -113,6 +113,9 @@ class SqliteBackend:
                         with contextlib.suppress(Exception):
                             conn.close()
                     conn = None
+                if len(outcomes) != len(batch):  # never expected; the thread must not die
+                    broken = RuntimeError("the SQLite writer lost track of a batch")
+                    outcomes = [(False, broken)] * len(batch)
                 for (_, loop, future), outcome in zip(batch, outcomes, strict=True):
                     loop.call_soon_threadsafe(_settle, future, outcome)
         finally:
@@ -129,11 +132,15 @@ class SqliteBackend:
                 return [(False, exc)]
         outcomes: list[_Outcome] = []
         for fn in fns:
+            # The outcome is known only once the commit went through: a full disk
+            # fails the COMMIT of a write whose statements worked.
             try:
                 with conn.begin():
-                    outcomes.append((True, fn(conn)))
+                    value = fn(conn)
             except Exception as exc:
                 outcomes.append((False, exc))
+            else:
+                outcomes.append((True, value))
         return outcomes
 
     def close(self) -> None:
