@@ -4,6 +4,7 @@ cli_client, the worker commands in worker_cli."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Annotated
 
@@ -51,7 +52,10 @@ def serve(
         raise typer.Exit(2) from None
     config = server_config(application, settings, host or settings.host, port or settings.port)
     server = uvicorn.Server(config)
-    server.run()
+    # uvicorn re-raises the SIGINT it handled once it has shut down (as uvicorn.run does,
+    # a Ctrl-C that stopped the server cleanly exits 0).
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
     if not server.started:
         raise typer.Exit(3)  # uvicorn's own code when it could not start (port taken, ...)
 

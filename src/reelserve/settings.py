@@ -85,8 +85,9 @@ class Settings(BaseSettings):
     run again. docs/operations.md"""
     max_json_bytes: int | None = Field(default=None, ge=1024)
     """Largest JSON request body; larger ones are refused (413) while they arrive. Unset:
-    1 MiB plus room for one data: URI of `source_max_bytes` (base64). Uploads have their own
-    limit (`upload_max_bytes`)."""
+    1 MiB plus room for two data: URIs of `source_max_bytes` (base64; an Aleph request has a
+    video and a reference image), about 27 MiB by default. Uploads have their own limit
+    (`upload_max_bytes`)."""
     http_header_timeout_s: float = Field(default=10, gt=0)
     """`serve`: a connection that has not sent a request's headers within this is closed."""
     http_keep_alive_s: int = Field(default=5, ge=1)
@@ -226,10 +227,10 @@ class Settings(BaseSettings):
 
     @property
     def json_body_limit(self) -> int:
-        """The largest JSON body accepted: `max_json_bytes`, or 1 MiB and one data: URI."""
+        """The largest JSON body accepted: `max_json_bytes`, or 1 MiB and two data: URIs."""
         if self.max_json_bytes is not None:
             return self.max_json_bytes
-        return 1024 * 1024 + 4 * -(-self.source_max_bytes // 3)
+        return 1024 * 1024 + 2 * 4 * -(-self.source_max_bytes // 3)
 
     def media_retention_s(self) -> float:
         return self.media_retention_days * 86400

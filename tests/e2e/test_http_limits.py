@@ -50,7 +50,7 @@ def test_a_50_mb_json_body_is_refused_with_413_in_under_a_second_with_memory_fla
         # Warm the paths (routes, auth, the envelope) before measuring.
         for _ in range(3):
             assert (
-                client.post("/api/v1/runway/generate", content=b"x" * (16 * MB)).json()["code"]
+                client.post("/api/v1/runway/generate", content=b"x" * (30 * MB)).json()["code"]
                 == 413
             )
         before = rss_peak_mb(api.pid)

@@ -282,11 +282,12 @@ def test_a_json_body_over_the_limit_is_refused_with_413_whether_its_length_is_de
     assert under["code"] == 422 and under["msg"].startswith("prompt"), under
 
 
-def test_the_default_json_limit_holds_one_data_uri_of_the_source_limit() -> None:
+def test_the_default_json_limit_holds_two_data_uris_of_the_source_limit() -> None:
     from reelserve.settings import Settings
 
     settings = Settings(source_max_bytes=10 * 1024 * 1024)
-    assert settings.json_body_limit >= 1024 * 1024 + 10 * 1024 * 1024 * 4 // 3
+    assert settings.json_body_limit >= 1024 * 1024 + 2 * (10 * 1024 * 1024 * 4 // 3)
+    assert settings.json_body_limit < 30 * 1024 * 1024
     assert Settings(max_json_bytes=2048).json_body_limit == 2048
 
 
