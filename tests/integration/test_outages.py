@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -245,6 +246,51 @@ def test_the_in_process_worker_is_restarted_when_it_stops(
     assert any(
         r.getMessage() == "the in-process worker crashed; restarting it" for r in caplog.records
     )
+
+
+def test_a_result_unrecorded_when_the_lease_lapsed_is_left_to_the_lease_expiry_media_deleted(
+    tmp_path: Path,
+    engine_log: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from reelserve.errors import DatabaseUnavailable
+    from reelserve.store.tasks import TaskStore
+
+    down = threading.Event()
+    for name in ("succeed", "heartbeat"):
+        original = getattr(TaskStore, name)
+
+        def patched(self: TaskStore, *args: Any, _original: Any = original, **kw: Any) -> Any:
+            async def call() -> Any:
+                if down.is_set():
+                    raise DatabaseUnavailable("connection refused")
+                return await _original(self, *args, **kw)
+
+            return call()
+
+        monkeypatch.setattr(TaskStore, name, patched)
+    caplog.set_level(logging.INFO, logger="reelserve.worker")
+    with run_server(tmp_path / "data", lease_s=2, engines="logged", **LOGGED) as server:
+        client = server.client()
+        down.set()  # the first attempt can neither beat nor record its result
+        task_id = submit(client)
+        deadline = time.monotonic() + 60
+        while not any("before its lease lapsed" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "the worker never gave up on the write"
+            time.sleep(0.05)
+        down.clear()
+        record = server.wait(client, task_id, timeout=60)
+        assert record["state"] == "success", record
+        row = task_row(server, task_id)
+        media = server.settings.data_dir / "blobs" / "media" / task_id
+        deadline = time.monotonic() + 10
+        while len(list(media.iterdir())) > 1:  # the unrecorded attempt's media goes
+            assert time.monotonic() < deadline, list(media.iterdir())
+            time.sleep(0.1)
+    assert row.attempts == 2
+    assert len(runs(engine_log)) == 2
+    assert [p.name for p in media.iterdir()] == [row.result.video_id]
 
 
 @pytest.fixture(scope="module")

@@ -97,6 +97,9 @@ async def supervise(
             if stopping():
                 return
             log.error("%s stopped unexpectedly; restarting it", name)
+        except DependencyUnavailable as exc:
+            # At its start (orphans re-queued): the outage is logged where it is met.
+            log.warning("%s could not start (%s); retrying", name, exc)
         except Exception:
             if stopping():
                 return
