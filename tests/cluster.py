@@ -131,9 +131,11 @@ class Cluster:
         """A key without a rate limit, made by the CLI (`keys create --rate-limit 0`)."""
         return self.run_cli("keys", "create", "--name", name, "--rate-limit", "0").splitlines()[-1]
 
-    def start_api(self) -> Process:
+    def start_api(self, *, worker: bool = False) -> Process:
+        """`reelserve serve --no-worker` (`worker=True`: with its in-process worker)."""
         log = self.root / "api.log"
-        api = Process(["serve", "--no-worker", "--port", str(self.port)], self.env, log)
+        args = ["serve", "--port", str(self.port)] + ([] if worker else ["--no-worker"])
+        api = Process(args, self.env, log)
         self.processes.append(api)
         deadline = time.monotonic() + 60
         while True:

@@ -171,9 +171,12 @@ def run_server_with(
     outbound_exempt: tuple[tuple[str, int], ...] = (),
     loop: str = "auto",
     backend: str = "sqlite",
+    blobs: Any = None,
     **overrides: Any,
 ) -> Iterator[RunningServer]:
     """`run_server`, with webhook HMAC keys per API key and `create_app(outbound_exempt=...)`.
+
+    `blobs` replaces the blob store the settings would choose (a fake, for faults).
 
     `loop="asyncio"` (not uvloop) makes the server resolve names through
     `socket.getaddrinfo`, so a test can stub DNS answers with monkeypatch.
@@ -182,7 +185,7 @@ def run_server_with(
         if backend != "sqlite" and "database_url" not in overrides:
             overrides["database_url"] = stack.enter_context(database_url(backend, data_dir))
         with _run_server_on(
-            data_dir, keys, run_worker, outbound_exempt, loop, overrides
+            data_dir, keys, run_worker, outbound_exempt, loop, overrides, blobs
         ) as running:
             yield running
 
@@ -195,6 +198,7 @@ def _run_server_on(
     outbound_exempt: tuple[tuple[str, int], ...],
     loop: str,
     overrides: dict[str, Any],
+    blobs: Any = None,
 ) -> Iterator[RunningServer]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -212,7 +216,7 @@ def _run_server_on(
     settings = Settings(**values)
     specs = keys if keys is not None else {"alice": None, "bob": None}
     created = asyncio.run(_create_keys_with_webhooks(settings, specs))
-    app = create_app(settings, run_worker=run_worker, outbound_exempt=outbound_exempt)
+    app = create_app(settings, run_worker=run_worker, outbound_exempt=outbound_exempt, blobs=blobs)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", loop=loop))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from reelserve import __version__
 from reelserve.api import account, callbacks, files, uploads
 from reelserve.api.cors import Cors
 from reelserve.api.envelope import install_error_handlers
-from reelserve.blobs.base import BlobStore
+from reelserve.api.readiness import readiness
+from reelserve.blobs.base import BlobStore, BlobUnavailable
 from reelserve.blobs.choose import blob_store_for
 from reelserve.blobs.links import MediaLinks
 from reelserve.blobs.signing import UrlSigner
@@ -23,6 +25,7 @@ from reelserve.callbacks.loop import DeliveryLoop
 from reelserve.callbacks.outbox import Outbox
 from reelserve.callbacks.service import CallbackService
 from reelserve.engines.registry import EngineRegistry, registry_for
+from reelserve.errors import RETRY_AFTER_S, DatabaseUnavailable
 from reelserve.families.aleph import routes as aleph
 from reelserve.families.market import routes as market
 from reelserve.families.runway import routes as runway
@@ -33,7 +36,7 @@ from reelserve.store.store import Store
 from reelserve.tasks.service import TaskService
 from reelserve.uploads.service import UploadService
 from reelserve.worker.loop import Worker, configured_engines
-from reelserve.worker.node import keep_present, presence
+from reelserve.worker.node import keep_present, presence, supervise
 
 log = logging.getLogger("reelserve")
 
@@ -100,11 +103,20 @@ def create_app(
             asyncio.create_task(deliveries.run(), name="deliveries"),
         ]
         if worker is not None:
-            loops.append(asyncio.create_task(worker.run(), name="worker"))
+            # Supervised: an in-process worker that stops is restarted (and logged); its
+            # row stops beating meanwhile, so `reelserve workers` never shows it alive.
+            serving = supervise("the in-process worker", worker.run, lambda: worker.stopping)
+            loops.append(asyncio.create_task(serving, name="worker"))
             presence_row = presence(worker, 1)
             loops.append(
                 asyncio.create_task(
-                    keep_present(store, presence_row, settings.worker_heartbeat_s), name="presence"
+                    keep_present(
+                        store,
+                        presence_row,
+                        settings.worker_heartbeat_s,
+                        alive=lambda: worker.alive,
+                    ),
+                    name="presence",
                 )
             )
         if listener is not None:
@@ -144,6 +156,8 @@ def create_app(
     app.state.janitor = janitor
     app.state.uploads = UploadService(settings, store, blobs, signer, outbound_exempt)
     app.state.key_cache = {}
+    # What the one exception handler counts a 503 against (docs/operations.md).
+    app.state.outages = {DatabaseUnavailable: store.db.health, BlobUnavailable: blobs.health}
     app.add_middleware(
         Cors,
         allow_origins=list(settings.cors_origins),
@@ -164,5 +178,16 @@ def create_app(
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Can this process serve requests now? 200, or 503 naming what is down."""
+        checks = await readiness(store, blobs)
+        ready = all(state == "ok" for state in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", **checks},
+            status_code=200 if ready else 503,
+            headers=None if ready else {"Retry-After": str(RETRY_AFTER_S)},
+        )
 
     return app

@@ -4,6 +4,7 @@ cli_client, the worker commands in worker_cli."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Annotated
 
@@ -38,6 +39,7 @@ def serve(
     import uvicorn
 
     from reelserve.app import create_app
+    from reelserve.httpserver import server_config
 
     settings = Settings()
     logging.basicConfig(
@@ -48,13 +50,14 @@ def serve(
     except EngineUnavailable as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    uvicorn.run(
-        application,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-        access_log=False,
-    )
+    config = server_config(application, settings, host or settings.host, port or settings.port)
+    server = uvicorn.Server(config)
+    # uvicorn re-raises the SIGINT it handled once it has shut down (as uvicorn.run does,
+    # a Ctrl-C that stopped the server cleanly exits 0).
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's own code when it could not start (port taken, ...)
 
 
 async def _with_store(settings: Settings) -> Store:

@@ -78,3 +78,34 @@ class SourceUnreachable(ReelserveError):
     """Upload failed due to network reasons, please re-enter"""
 
     code = 451
+
+
+class BodyTooLarge(ReelserveError):
+    """The request body is too large"""
+
+    code = 413
+
+
+RETRY_AFTER_S = 5
+"""What `Retry-After` tells a client during an outage: soon, but not at once."""
+
+
+class DependencyUnavailable(ReelserveError):
+    """service temporarily unavailable, try again"""
+
+    code = 503
+    dependency: ClassVar[str] = "a dependency"
+    """What is down, in words (the database, media storage)."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(headers={"Retry-After": str(RETRY_AFTER_S)})
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason or self.message
+
+
+class DatabaseUnavailable(DependencyUnavailable):
+    """service temporarily unavailable, try again"""
+
+    dependency = "the database"

@@ -3,6 +3,10 @@
 Blobs are deleted before the task is marked, so a crash in between only
 means the next sweep deletes nothing and marks it; a task never reports
 `expireFlag: 0` for media that is gone for good, nor 1 for media still served.
+
+An outage (the database, media storage) ends a sweep, not the loop: the
+next one comes sooner, with backoff up to the interval, and redoes the work
+safely (deleting what is gone already deletes nothing).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import logging
 import time
 
 from reelserve.blobs.base import BlobStore
+from reelserve.errors import DependencyUnavailable
+from reelserve.retry import backoff
 from reelserve.settings import Settings
 from reelserve.store.store import Store
 
@@ -58,10 +64,18 @@ class Janitor:
             log.info("retention: deleted %d expired upload(s)", len(due))
 
     async def run(self) -> None:
+        interval = self.settings.janitor_interval_s
+        failures = 0
         while True:
+            wait = interval
             try:
                 await self.sweep()
                 await self.sweep_uploads()
+                failures = 0
+            except DependencyUnavailable:
+                # Logged once per outage by the store or blob store: retry sooner.
+                failures += 1
+                wait = backoff(failures, base_s=1.0, cap_s=min(60.0, interval))
             except Exception:
                 log.exception("retention sweep failed; will retry")
-            await asyncio.sleep(self.settings.janitor_interval_s)
+            await asyncio.sleep(wait)

@@ -87,6 +87,21 @@ class Settings(BaseSettings):
     listen_notify: bool = True
     """PostgreSQL: wake workers and delivery loops by LISTEN/NOTIFY (false: poll only,
     e.g. behind a transaction-pooling PgBouncer)."""
+    storage_retry_s: float = Field(default=300, ge=0)
+    """How long a worker retries a failed media read or write (S3 unreachable, a full disk)
+    before it fails the task; the rendered output is kept meanwhile, so the engine does not
+    run again. docs/operations.md"""
+    max_json_bytes: int | None = Field(default=None, ge=1024)
+    """Largest JSON request body; larger ones are refused (413) while they arrive. Unset:
+    1 MiB plus room for two data: URIs of `source_max_bytes` (base64; an Aleph request has a
+    video and a reference image), about 27 MiB by default. Uploads have their own limit
+    (`upload_max_bytes`)."""
+    http_header_timeout_s: float = Field(default=10, gt=0)
+    """`serve`: a connection that has not sent a request's headers within this is closed."""
+    http_keep_alive_s: int = Field(default=5, ge=1)
+    """`serve`: an idle keep-alive connection is closed after this."""
+    http_max_header_bytes: int = Field(default=64 * 1024, ge=4096)
+    """`serve`: a request whose headers are larger is refused (the connection is closed)."""
 
     # --- diffusers engines (ltx-video, wan): docs/engines.md -------------------
     ltx_model_dir: Path | None = None
@@ -252,6 +267,13 @@ class Settings(BaseSettings):
     def routed_engines(self) -> set[str]:
         """Every engine the routes name (each must load at start-up)."""
         return engine_names(self.route_table())
+
+    @property
+    def json_body_limit(self) -> int:
+        """The largest JSON body accepted: `max_json_bytes`, or 1 MiB and two data: URIs."""
+        if self.max_json_bytes is not None:
+            return self.max_json_bytes
+        return 1024 * 1024 + 2 * 4 * -(-self.source_max_bytes // 3)
 
     def media_retention_s(self) -> float:
         return self.media_retention_days * 86400

@@ -377,6 +377,7 @@ def test_with_the_bucket_unreachable_files_answer_503_and_tasks_fail_cleanly(
         s3_access_key="k",
         s3_secret_key="s",
         max_attempts=1,
+        storage_retry_s=1,  # the storage window, waited out before the task fails
     ) as server:
         url = server.app.state.signer.url("media/t/v/video.mp4", int(time.time()) + 60)
         response = _anonymous(server, follow=False).get(url)
@@ -384,3 +385,4 @@ def test_with_the_bucket_unreachable_files_answer_503_and_tasks_fail_cleanly(
         assert "unavailable" in response.json()["msg"]
         record = _generate(server)
         assert record["state"] == "fail" and record["failCode"] == 500, record
+        assert record["failMsg"].startswith("could not store the result: media/"), record

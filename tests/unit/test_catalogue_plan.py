@@ -28,9 +28,9 @@ def _expected_operation(model: catalogue.Model) -> Capability:
         if model.example.get(field):
             return operation
     spec = spec_of(model.name)
-    if model.operation is Capability.IMAGE_TO_VIDEO and not spec.sources:
-        if not spec.parent_task_id:
-            return Capability.TEXT_TO_VIDEO  # no frame input given: from the prompt alone
+    no_frames = not spec.sources and not spec.parent_task_id
+    if model.operation is Capability.IMAGE_TO_VIDEO and no_frames:
+        return Capability.TEXT_TO_VIDEO  # no frame input given: from the prompt alone
     return model.operation
 
 

@@ -1,15 +1,22 @@
-"""Lenient JSON bodies: any content type, extra fields ignored, '' and null read as absent."""
+"""Lenient JSON bodies: any content type, extra fields ignored, '' and null read as absent.
+
+Bodies are bounded (`REELSERVE_MAX_JSON_BYTES`): a declared Content-Length
+over the limit is refused before a byte is read, and a body without one is
+counted as it arrives and refused once it passes the limit (413). Nothing
+over the limit is held in memory; the server discards the rest unread.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from reelserve.errors import ValidationFailed
+from reelserve.errors import BodyTooLarge, ReelserveError, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -62,8 +69,36 @@ def numeric_string(value: Any) -> Any:
     return value
 
 
+def too_large(limit: int) -> BodyTooLarge:
+    return BodyTooLarge(
+        f"The request body is larger than the limit of {limit} bytes (REELSERVE_MAX_JSON_BYTES)"
+    )
+
+
+async def read_body(
+    request: Request, limit: int, refusal: Callable[[], ReelserveError] | None = None
+) -> bytes:
+    """The body, or `refusal()` (413 by default) as soon as it is known to pass `limit` bytes."""
+    cached: bytes | None = getattr(request, "_body", None)
+    if cached is not None:
+        return cached
+    refuse = refusal or (lambda: too_large(limit))
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise refuse()
+    chunks = bytearray()
+    async for chunk in request.stream():
+        if len(chunks) + len(chunk) > limit:
+            raise refuse()
+        chunks += chunk
+    body = bytes(chunks)
+    # Starlette returns this copy from request.body() from now on.
+    request._body = body
+    return body
+
+
 async def parse_body(request: Request, model: type[M]) -> M:
-    raw = await request.body()
+    raw = await read_body(request, request.app.state.settings.json_body_limit)
     if not raw.strip():
         data: Any = {}
     else:

@@ -11,7 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reelserve.errors import ReelserveError, ValidationFailed
+from reelserve.errors import DependencyUnavailable, ReelserveError, ValidationFailed
+from reelserve.outages import Outage
 
 log = logging.getLogger("reelserve.api")
 
@@ -53,6 +54,8 @@ def ok(request: Request, data: Any, msg: str = "success") -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ReelserveError)
     async def _domain(request: Request, exc: ReelserveError) -> JSONResponse:
+        if isinstance(exc, DependencyUnavailable):
+            _count_refusal(request, exc)
         return answer(request, exc.code, exc.message, None, exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -69,7 +72,19 @@ def install_error_handlers(app: FastAPI) -> None:
         msg = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
         return answer(request, exc.status_code, msg, None, dict(exc.headers or {}))
 
+    # Exception is handled by Starlette's outermost middleware, which logs a second
+    # traceback after answering; the errors above never get that far.
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return answer(request, 500, "Internal error, please try again later")
+
+
+def _count_refusal(request: Request, exc: DependencyUnavailable) -> None:
+    """A 503 for an outage: counted for the outage's closing log line, never logged alone
+    (the store or blob store logged the outage when it began)."""
+    outages: dict[type[Exception], Outage] = getattr(request.app.state, "outages", {})
+    for kind, outage in outages.items():
+        if isinstance(exc, kind):
+            outage.refused()
+            return

@@ -24,9 +24,9 @@ from reelserve.settings import Settings
 router = APIRouter(tags=["files"])
 
 
-def _refuse(status: int, msg: str) -> JSONResponse:
+def _refuse(status: int, msg: str, headers: dict[str, str] | None = None) -> JSONResponse:
     # Real HTTP statuses here whatever `http_status` says: players and browsers read them.
-    return JSONResponse(envelope(status, msg), status_code=status)
+    return JSONResponse(envelope(status, msg), status_code=status, headers=headers)
 
 
 @router.api_route("/files/{key:path}", methods=["GET", "HEAD"], include_in_schema=False)
@@ -51,8 +51,11 @@ async def serve_file(request: Request, key: str, expires: str = "", sig: str = "
         # Never valid past the link it stands for.
         ttl = min(settings.s3_presign_s, max(1, expiry - int(time.time())))
         direct = await blobs.direct_url(key, request.method, ttl)
-    except BlobUnavailable:
-        return _refuse(503, "Media storage is unavailable, please try again later")
+    except BlobUnavailable as exc:
+        blobs.health.refused()
+        return _refuse(
+            503, "Media storage is unavailable, please try again later", dict(exc.headers)
+        )
     if direct is not None:
         return RedirectResponse(direct, status_code=307, headers={"Cache-Control": "no-store"})
     media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"

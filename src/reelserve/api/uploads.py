@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from reelserve.api.body import LenientBody, openapi_body, parse_body
+from reelserve.api.body import LenientBody, openapi_body, parse_body, read_body
 from reelserve.api.deps import current_key
 from reelserve.api.envelope import FastJSONResponse, envelope
 from reelserve.errors import ValidationFailed
@@ -64,25 +64,21 @@ def _uploaded(request: Request, data: dict[str, Any]) -> JSONResponse:
     return FastJSONResponse({"success": True, **envelope(200, UPLOADED, data)})
 
 
-async def _limited_body(request: Request, limit: int) -> None:
-    """Read the JSON body with a size bound, so a huge base64 string is refused unread."""
-    chunks = bytearray()
-    async for chunk in request.stream():
-        chunks += chunk
-        if len(chunks) > limit:
-            raise ValidationFailed(
-                "base64Data", f"decodes to more than the upload limit of {limit} bytes"
-            )
-    # parse_body reads request.body(); Starlette returns this cached copy.
-    request._body = bytes(chunks)
-
-
 async def base64_upload(request: Request) -> JSONResponse:
     """Store a base64 payload (plain or data: URL); for small files."""
     key = await current_key(request)
     service = _service(request)
     service.admit()
-    await _limited_body(request, service.max_bytes * 4 // 3 + _JSON_SLACK)
+    # Bounded by the upload limit (as base64, with room for the other fields), not the
+    # JSON one; parse_body then reads this copy. The message names the file's limit.
+    limit = service.max_bytes * 4 // 3 + _JSON_SLACK
+    await read_body(
+        request,
+        limit,
+        lambda: ValidationFailed(
+            "base64Data", f"decodes to more than the upload limit of {service.max_bytes} bytes"
+        ),
+    )
     body = await parse_body(request, Base64UploadBody)
     data = await service.from_base64(key, body.base64Data, body.uploadPath, body.fileName)
     return _uploaded(request, data)

@@ -2,22 +2,72 @@
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+
+from reelserve.errors import DependencyUnavailable
+from reelserve.outages import Outage
 
 
 class BlobNotFound(Exception):
     pass
 
 
-class BlobUnavailable(Exception):
-    """The object store could not be reached or refused the request (not a missing blob)."""
+class BlobUnavailable(DependencyUnavailable):
+    """The object store could not be reached or refused the request (not a missing blob):
+    S3 unreachable or answering 5xx, a timeout, a full or failing disk."""
+
+    dependency = "media storage"
 
 
 class BlobStore(ABC):
-    """Stores immutable objects by key. Implementations: local directory, memory (tests), S3."""
+    """Stores immutable objects by key. Implementations: local directory, memory (tests), S3.
+
+    Implementations run their storage calls inside `self._guard(key)`, which turns
+    their own errors into `BlobUnavailable` (`_translate`) and keeps `health` (one
+    log line when storage goes down, one when it is back).
+    """
+
+    _health: Outage | None = None
+
+    @property
+    def health(self) -> Outage:
+        if self._health is None:
+            self._health = Outage("media storage")
+        return self._health
+
+    def _translate(self, key: str, exc: Exception) -> Exception | None:
+        """The BlobStore error `exc` stands for; None lets it through as it is."""
+        return None
+
+    @contextlib.contextmanager
+    def _guard(self, key: str, *, write: bool = False, offline: bool = False) -> Iterator[None]:
+        """One storage call (`write`: it stores or deletes; `offline`: it does not reach
+        storage at all, as presigning, so its success says nothing about an outage)."""
+        try:
+            yield
+        except BlobNotFound:
+            if not offline:
+                self.health.ok(write=write)  # storage answered
+            raise
+        except BlobUnavailable as exc:
+            self.health.failed(str(exc), write=write)
+            raise
+        except Exception as exc:
+            translated = self._translate(key, exc)
+            if translated is None:
+                raise
+            if isinstance(translated, BlobUnavailable):
+                self.health.failed(str(translated), write=write)
+            elif not offline:
+                self.health.ok(write=write)
+            raise translated from exc
+        else:
+            if not offline:
+                self.health.ok(write=write)
 
     @abstractmethod
     async def put_file(self, key: str, source: Path, content_type: str) -> None:

@@ -28,9 +28,8 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
@@ -95,9 +94,17 @@ class S3BlobStore(BlobStore):
             part_size=settings.s3_part_mb * MIB,
         )
 
+    def _translate(self, key: str, exc: Exception) -> Exception | None:
+        """obstore errors as BlobStore ones: missing → BlobNotFound, the rest → BlobUnavailable."""
+        if isinstance(exc, (FileNotFoundError, NotFoundError)):
+            return BlobNotFound(key)
+        if isinstance(exc, (ObstoreError, OSError)):
+            return BlobUnavailable(f"{key}: {_first_line(exc)}")
+        return None
+
     async def put_file(self, key: str, source: Path, content_type: str) -> None:
         # Streams from disk: parts of `part_size` above one part, one PUT below.
-        with _errors(key):
+        with self._guard(key, write=True):
             await obstore.put_async(
                 self._store,
                 check_key(key),
@@ -108,7 +115,7 @@ class S3BlobStore(BlobStore):
             )
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        with _errors(key):
+        with self._guard(key, write=True):
             await obstore.put_async(
                 self._store,
                 check_key(key),
@@ -119,13 +126,13 @@ class S3BlobStore(BlobStore):
             )
 
     async def get_bytes(self, key: str) -> bytes:
-        with _errors(key):
+        with self._guard(key):
             result = await obstore.get_async(self._store, check_key(key))
             return bytes(await result.bytes_async())
 
     async def get_range(self, key: str, start: int, end: int) -> bytes:
         """Bytes `start` (inclusive) to `end` (exclusive), fetched with an HTTP Range."""
-        with _errors(key):
+        with self._guard(key):
             data = await obstore.get_range_async(self._store, check_key(key), start=start, end=end)
             return bytes(data)
 
@@ -134,7 +141,7 @@ class S3BlobStore(BlobStore):
         # Decoders need a seekable file: stream the object to a temporary one.
         with tempfile.TemporaryDirectory(prefix="reelserve-s3-") as tmp:
             path = Path(tmp) / PurePosixPath(check_key(key)).name
-            with _errors(key):
+            with self._guard(key):
                 result = await obstore.get_async(self._store, key)
                 fh = await asyncio.to_thread(path.open, "wb")
                 try:
@@ -152,7 +159,7 @@ class S3BlobStore(BlobStore):
         return True
 
     async def size(self, key: str) -> int:
-        with _errors(key):
+        with self._guard(key):
             meta = await obstore.head_async(self._store, check_key(key))
             return int(meta["size"])
 
@@ -160,20 +167,20 @@ class S3BlobStore(BlobStore):
         # S3's DELETE answers 204 whether or not the object was there.
         if not await self.exists(key):
             return False
-        with _errors(key):
+        with self._guard(key, write=True):
             await obstore.delete_async(self._store, key)
         return True
 
     async def iter_prefix(self, prefix: str) -> AsyncIterator[str]:
         folder = check_key(prefix.rstrip("/")) + "/"
-        with _errors(prefix):
+        with self._guard(prefix):
             async for batch in obstore.list(self._store, folder, chunk_size=_DELETE_BATCH):
                 for meta in batch:
                     yield meta["path"]
 
     async def delete_prefix(self, prefix: str) -> int:
         keys = [key async for key in self.iter_prefix(prefix)]
-        with _errors(prefix):
+        with self._guard(prefix, write=True):
             for i in range(0, len(keys), _DELETE_BATCH):
                 await obstore.delete_async(self._store, keys[i : i + _DELETE_BATCH])
         return len(keys)
@@ -181,19 +188,14 @@ class S3BlobStore(BlobStore):
     async def direct_url(self, key: str, method: str, ttl_s: int) -> str | None:
         verb: Method = "HEAD" if method.upper() == "HEAD" else "GET"
         ttl = timedelta(seconds=max(1, min(ttl_s, MAX_PRESIGN_S)))
-        with _errors(key):
+        with self._guard(key, offline=True):
             return await obstore.sign_async(self._signer, verb, check_key(key), ttl)
 
 
-@contextlib.contextmanager
-def _errors(key: str) -> Iterator[None]:
-    """obstore's errors as the BlobStore's: missing → BlobNotFound, the rest → BlobUnavailable."""
-    try:
-        yield
-    except (FileNotFoundError, NotFoundError):
-        raise BlobNotFound(key) from None
-    except ObstoreError as exc:
-        raise BlobUnavailable(f"{key}: {exc}") from exc
+def _first_line(exc: Exception) -> str:
+    # obstore's messages run to a dozen lines of nested causes; the first says what failed.
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _s3_store(bucket: str, endpoint: str, region: str, access_key: str, secret_key: str) -> S3Store:

@@ -8,6 +8,13 @@ the origins already at their bound, so a receiver that hangs holds at most
 others; rows of one claim beyond an origin's bound wait in memory for that
 origin's next free slot (they stay leased). Workers never wait on any of
 this: they only insert the outbox row.
+
+Through a database outage the loop goes on: claims fail quietly (the store
+logs the outage once) and are tried again; the store calls around a send
+(the receiver's key, the recorded attempt) are retried while the delivery's
+lease lasts, so a callback sent during an outage is not sent again once the
+database is back. One whose attempt could not be recorded in time is sent
+again when its lease lapses (at least once, as always).
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ import httpx
 from reelserve.callbacks.models import Delivery, DeliveryState
 from reelserve.callbacks.policy import decide
 from reelserve.callbacks.sender import send
+from reelserve.errors import DependencyUnavailable
+from reelserve.retry import patiently
 from reelserve.security.urlguard import outbound_transport
 from reelserve.settings import Settings
 from reelserve.store.cache import TtlCache
@@ -54,6 +63,8 @@ class DeliveryLoop:
         self._inflight: set[asyncio.Task[None]] = set()
         self._sending: Counter[str] = Counter()
         self._waiting: defaultdict[str, deque[Delivery]] = defaultdict(deque)
+        self._deadlines: dict[str, float] = {}
+        """Delivery id -> when (monotonic) its lease runs out, less a margin."""
         self._keys: TtlCache[tuple[str | None]] = TtlCache(5.0)
         self._client: httpx.AsyncClient | None = None
         # A delivery's lease must outlive its slowest possible attempt.
@@ -105,12 +116,16 @@ class DeliveryLoop:
         if free <= 0 or self._draining:
             return 0
         full = [o for o, n in self._sending.items() if n >= self.per_origin]
+        claimed_at = time.monotonic()
         try:
             batch = await self.store.deliveries.claim_due(free, self.lease_s, skip_origins=full)
+        except DependencyUnavailable:
+            return 0  # logged once per outage by the store; the next poll tries again
         except Exception:
             log.exception("claiming deliveries failed; will retry")
             return 0
         for delivery in batch:
+            self._deadlines[delivery.id] = claimed_at + self.lease_s - 1.0
             self._start_or_queue(delivery)
         return len(batch)
 
@@ -121,9 +136,11 @@ class DeliveryLoop:
         self._sending[delivery.origin] += 1
         task = asyncio.create_task(self._deliver(delivery))
         self._inflight.add(task)
-        task.add_done_callback(lambda t: self._done(t, delivery.origin))
+        task.add_done_callback(lambda t: self._done(t, delivery))
 
-    def _done(self, task: asyncio.Task[None], origin: str) -> None:
+    def _done(self, task: asyncio.Task[None], delivery: Delivery) -> None:
+        origin = delivery.origin
+        self._deadlines.pop(delivery.id, None)
         self._inflight.discard(task)
         self._sending[origin] -= 1
         if self._sending[origin] <= 0:
@@ -137,7 +154,16 @@ class DeliveryLoop:
         if not self.busy:
             self._idle.set()
         if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("delivery crashed: %r", exc)
+            if isinstance(exc, DependencyUnavailable):
+                log.warning(
+                    "callback %s for task %s: not recorded before its lease lapsed (%s); "
+                    "it is sent again then",
+                    delivery.id,
+                    delivery.task_id,
+                    exc,
+                )
+            else:
+                log.error("delivery crashed: %r", exc)
 
     async def _sleep(self) -> None:
         """Until woken (new delivery, free slot), the next due retry, or the poll period."""
@@ -155,7 +181,10 @@ class DeliveryLoop:
 
     async def _deliver(self, delivery: Delivery) -> None:
         assert self._client is not None
-        key = await self._webhook_key(delivery.api_key_id)
+        deadline = self._deadlines.get(delivery.id, time.monotonic() + 1.0)
+        key = await patiently(
+            lambda: self._webhook_key(delivery.api_key_id), deadline=lambda: deadline
+        )
         sent = await send(self._client, delivery, key, self.settings.callback_timeout_s)
         decision = decide(
             attempt_number=delivery.attempts + 1,
@@ -165,8 +194,11 @@ class DeliveryLoop:
             delays=self.settings.callback_retry_delays,
             now=sent.attempt.at,
         )
-        await self.store.deliveries.record(
-            delivery, sent.attempt, decision.state, decision.next_attempt_at
+        await patiently(
+            lambda: self.store.deliveries.record(
+                delivery, sent.attempt, decision.state, decision.next_attempt_at
+            ),
+            deadline=lambda: deadline,
         )
         if decision.state is not DeliveryState.DELIVERED:
             log.info(

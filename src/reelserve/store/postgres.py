@@ -12,6 +12,10 @@
   (re)connect each handler is called once with an empty payload, because
   notifications sent while it was away are lost. The callers' fallback poll
   bounds the wait if the connection dies unnoticed.
+- Which errors mean "the database cannot be reached right now"
+  (`unavailable`): a refused or lost connection, a server shutting down or
+  starting up, no room (disk, memory, connections). asyncpg is not imported
+  for that: its errors carry their SQLSTATE.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, make_url
 
@@ -36,6 +41,41 @@ DELIVERIES_DUE = "reelserve_deliveries_due"
 
 _MIGRATION_LOCK = 0x7265656C  # "reel": one number every reelserve process agrees on
 _PAYLOAD_MAX = 7000  # NOTIFY payloads must stay under 8000 bytes
+
+
+# SQLSTATE classes: 08 connection exception, 53 insufficient resources (disk full,
+# out of memory, too many connections), 57P operator intervention (shutdown,
+# starting up), 58 system error (I/O).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "58")
+_CLOSED_TEXTS = ("connection is closed", "connection was closed", "underlying connection is closed")
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """Why `exc` means PostgreSQL cannot be used now (None: it is another error)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return f"the connection was lost: {_first_line(current)}"
+        if isinstance(current, sa_exc.TimeoutError):
+            return f"no database connection free in time: {_first_line(current)}"
+        if isinstance(current, OSError):
+            return f"{type(current).__name__}: {current}"
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return f"{type(current).__name__} ({sqlstate}): {_first_line(current)}"
+        if "InterfaceError" in type(current).__name__ and any(
+            t in str(current).lower() for t in _CLOSED_TEXTS
+        ):
+            return f"the connection was lost: {_first_line(current)}"
+        # SQLAlchemy keeps the driver's error in `orig` (and as the cause).
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def is_postgres(conn: Connection) -> bool:
@@ -96,6 +136,7 @@ class Listener:
         self._handlers = dict(handlers)
         self._check_s = check_s
         self._stopping = asyncio.Event()
+        self._failures = 0
         self.connected = asyncio.Event()
 
     def stop(self) -> None:
@@ -108,7 +149,12 @@ class Listener:
                 await self._listen()
                 delay = 0.5
             except Exception as exc:
-                log.warning("LISTEN connection lost (%s); reconnecting in %.1f s", exc, delay)
+                # One line per outage: the first failure, then (in _listen) the reconnect.
+                self._failures += 1
+                if self._failures == 1:
+                    log.warning("LISTEN connection lost (%s); reconnecting", exc)
+                else:
+                    log.debug("LISTEN reconnect failed (%s); again in %.1f s", exc, delay)
             self.connected.clear()
             if self._stopping.is_set():
                 return
@@ -126,6 +172,9 @@ class Listener:
             for channel in self._handlers:
                 await conn.add_listener(channel, self._dispatch)
             self.connected.set()
+            if self._failures:
+                log.warning("LISTEN connection restored after %d failed attempt(s)", self._failures)
+                self._failures = 0
             for handler in self._handlers.values():
                 self._call(handler, "")  # whatever happened while we were not listening
             while not self._stopping.is_set() and not lost.is_set():

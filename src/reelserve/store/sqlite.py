@@ -14,12 +14,18 @@
 - Reads run inline on the caller's thread on a second connection, each
   statement on its own (autocommit). A primary-key lookup in a WAL database
   takes microseconds, less than handing it to a thread would.
+- Which errors mean "the database cannot be used right now" (`unavailable`):
+  a full disk, an I/O error, a read-only or unopenable file, a lock held past
+  the busy timeout. They pass once the operator fixes the cause; nothing else
+  is needed (the writer thread survives them and reconnects if it must).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -78,7 +84,8 @@ class SqliteBackend:
                 self._thread.start()
 
     def _writer_loop(self) -> None:
-        with self._writer_engine.connect() as conn:
+        conn: Connection | None = None
+        try:
             while True:
                 first = self._queue.get()
                 if first is None:
@@ -93,9 +100,27 @@ class SqliteBackend:
                         self._queue.put(None)  # finish this batch, then stop
                         break
                     batch.append(item)
-                outcomes = self._run_batch(conn, [fn for fn, _, _ in batch])
+                outcomes: list[_Outcome]
+                try:
+                    if conn is None:
+                        conn = self._writer_engine.connect()
+                    outcomes = self._run_batch(conn, [fn for fn, _, _ in batch])
+                except Exception as exc:
+                    # The file could not be opened (a full or read-only disk): fail
+                    # this batch, keep the thread, connect again for the next one.
+                    outcomes = [(False, exc)] * len(batch)
+                    if conn is not None:
+                        with contextlib.suppress(Exception):
+                            conn.close()
+                    conn = None
+                if len(outcomes) != len(batch):  # never expected; the thread must not die
+                    broken = RuntimeError("the SQLite writer lost track of a batch")
+                    outcomes = [(False, broken)] * len(batch)
                 for (_, loop, future), outcome in zip(batch, outcomes, strict=True):
                     loop.call_soon_threadsafe(_settle, future, outcome)
+        finally:
+            if conn is not None:
+                conn.close()
 
     @staticmethod
     def _run_batch(conn: Connection, fns: list[Callable[[Connection], Any]]) -> list[_Outcome]:
@@ -107,11 +132,15 @@ class SqliteBackend:
                 return [(False, exc)]
         outcomes: list[_Outcome] = []
         for fn in fns:
+            # The outcome is known only once the commit went through: a full disk
+            # fails the COMMIT of a write whose statements worked.
             try:
                 with conn.begin():
-                    outcomes.append((True, fn(conn)))
+                    value = fn(conn)
             except Exception as exc:
                 outcomes.append((False, exc))
+            else:
+                outcomes.append((True, value))
         return outcomes
 
     def close(self) -> None:
@@ -129,6 +158,42 @@ class SqliteBackend:
 
 
 _Outcome = tuple[bool, Any]
+
+# SQLite's primary result codes that pass once the operator acts (sqlite.org/rescode.html).
+_UNAVAILABLE_CODES = {
+    5: "the database file is locked by another process",  # SQLITE_BUSY, past busy_timeout
+    8: "the database file is read-only",  # SQLITE_READONLY
+    10: "disk I/O error",  # SQLITE_IOERR
+    13: "the disk is full",  # SQLITE_FULL
+    14: "the database file cannot be opened",  # SQLITE_CANTOPEN
+}
+_UNAVAILABLE_TEXTS = (
+    "database is locked",
+    "readonly database",
+    "disk i/o error",
+    "database or disk is full",
+    "unable to open database file",
+)
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """Why `exc` means the SQLite database cannot be used now (None: it is another error)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.Error):
+            code = getattr(current, "sqlite_errorcode", None)
+            if isinstance(code, int) and code & 0xFF in _UNAVAILABLE_CODES:
+                return f"{_UNAVAILABLE_CODES[code & 0xFF]}: {current}"
+            text = str(current).lower()
+            if any(t in text for t in _UNAVAILABLE_TEXTS):
+                return str(current)
+        elif isinstance(current, OSError):
+            return f"{type(current).__name__}: {current}"
+        # SQLAlchemy keeps the driver's error in `orig` (and as the cause).
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return None
 
 
 def _settle(future: asyncio.Future[Any], outcome: _Outcome) -> None:

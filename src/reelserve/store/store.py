@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy import select
+
 from reelserve.store.db import Database
 from reelserve.store.deliveries import DeliveryStore
 from reelserve.store.keys import KeyStore
@@ -26,6 +28,10 @@ class Store:
     async def open(self) -> None:
         """Apply migrations; call once before use."""
         await migrate(self.db)
+
+    async def ping(self) -> None:
+        """One round trip to the database (readiness); DatabaseUnavailable when it is down."""
+        await self.db.read(lambda conn: conn.execute(select(1)).scalar())
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -1,8 +1,22 @@
-"""The worker loop: claim a task with a lease, keep the lease alive, write the outcome once."""
+"""The worker loop: claim a task with a lease, keep the lease alive, write the outcome once.
+
+Outages (docs/operations.md) never end the loop nor spend an engine attempt:
+
+- the database: an outcome write is retried with backoff while the task's
+  lease lasts. One that cannot be written by then is left to the lease
+  expiry (the task runs again); its media is deleted once the database says
+  the result was not recorded (`_settle_unrecorded`);
+- media storage: a failed read of the inputs or write of the result is
+  retried for `REELSERVE_STORAGE_RETRY_S` while the heartbeat keeps the lease,
+  the rendered files kept, so the engine does not run again; after the window
+  the task fails with failCode 500, "could not store the result: ...";
+- anything else one task raises is logged once with its id; the loop goes on.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -10,27 +24,38 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, suppress
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
-from reelserve.blobs.base import BlobStore
+from reelserve.blobs.base import BlobStore, BlobUnavailable
 from reelserve.callbacks.outbox import Outbox
 from reelserve.engines.registry import EngineRegistry
+from reelserve.errors import DatabaseUnavailable
+from reelserve.retry import backoff, patiently
 from reelserve.settings import Settings
 from reelserve.store.store import Store
 from reelserve.tasks.models import Result, Task
 from reelserve.worker.failures import GENERATION_FAILED, TaskFailure
+from reelserve.worker.inputs import load_inputs
 from reelserve.worker.jobs import plan_task
+from reelserve.worker.patience import (
+    READ_FAILED,
+    STORE_FAILED,
+    Abandoned,
+    Lease,
+    LeaseLost,
+    record,
+    with_storage,
+)
 from reelserve.worker.pipeline import render
 from reelserve.worker.produce import Produced, produce
 
 log = logging.getLogger("reelserve.worker")
 
-
-class Abandoned(Exception):
-    """The worker is shutting down and gave this task back; the engine should stop."""
+T = TypeVar("T")
 
 
 class Progress:
@@ -84,8 +109,15 @@ class Worker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._last_sweep = 0.0
+        self._running = 0
+        self._settling: set[asyncio.Task[None]] = set()
         self.current: dict[str, Progress] = {}
         """Tasks being processed now, by id."""
+
+    @property
+    def alive(self) -> bool:
+        """True while `run()` is serving (its heartbeat row may say `alive`)."""
+        return self._running > 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -100,6 +132,10 @@ class Worker:
         for progress in self.current.values():
             progress.abandon()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
@@ -108,20 +144,47 @@ class Worker:
         """Claim and process tasks, `slots` at a time, until `stop()`."""
         log.info("worker %s serving engines %s", self.id, sorted(self.engines))
         await self.requeue_orphans()
-        await asyncio.gather(*(self._serve() for _ in range(slots)))
+        self._running += 1
+        try:
+            await asyncio.gather(*(self._slot() for _ in range(slots)))
+        finally:
+            self._running -= 1
+
+    async def _slot(self) -> None:
+        """One task slot; a crash of the loop itself (a bug) restarts it, after a pause."""
+        crashes = 0
+        while not self._stopping:
+            try:
+                await self._serve()
+            except Exception:
+                crashes += 1
+                log.exception("worker %s: a task slot crashed; restarting it", self.id)
+                await asyncio.sleep(backoff(crashes, base_s=1.0, cap_s=30.0))
 
     async def _serve(self) -> None:
+        outage = 0
         while not self._stopping:
             try:
                 await self._sweep_exhausted()
                 task = await self.store.tasks.claim(
                     self.id, self.engines, self.settings.lease_s, self.settings.max_attempts
                 )
+                outage = 0
+            except DatabaseUnavailable:
+                # The store logs the outage once; wait a little longer each time.
+                outage += 1
+                await asyncio.sleep(backoff(outage, cap_s=self.settings.worker_poll_s * 2))
+                continue
             except Exception:
                 log.exception("claim failed; retrying")
                 task = None
             if task is not None:
-                await self.process(task)
+                try:
+                    await self.process(task)
+                except Exception:
+                    # A bug, not an outage (those are handled inside): this task's lease
+                    # lapses and it runs again; the worker goes on with the next one.
+                    log.exception("task %s: processing failed; the worker goes on", task.id)
                 continue
             self._wake.clear()
             with suppress(TimeoutError):
@@ -141,9 +204,10 @@ class Worker:
             pid = int(pid_text[0]) if pid_text and pid_text[0].isdigit() else -1
             if task.lease_token is None or (pid != os.getpid() and _pid_alive(pid)):
                 continue
+            lease = Lease(self.settings.lease_s)
             if task.attempts >= self.settings.max_attempts:
-                await self._fail(task.id, task.lease_token, 500, self._exhausted_msg())
-            elif await self.store.tasks.release(task.id, task.lease_token):
+                await self._fail(task.id, task.lease_token, 500, self._exhausted_msg(), lease)
+            elif await record(task.id, "its release", lease, self._release(task)):
                 count += 1
         if count:
             log.warning("re-queued %d task(s) left running by a dead process", count)
@@ -170,42 +234,130 @@ class Worker:
     async def process(self, task: Task) -> None:
         assert task.lease_token is not None
         token = task.lease_token
+        lease = Lease(self.settings.lease_s)
         progress = Progress()
         self.current[task.id] = progress
-        beat = asyncio.create_task(self._heartbeat(task.id, token, progress))
+        beat = asyncio.create_task(self._heartbeat(task.id, token, progress, lease))
         try:
-            result = await self._execute(task, progress)
+            await self._attempt(task, token, progress, lease)
+        finally:
+            beat.cancel()
+            self.current.pop(task.id, None)
+
+    async def _attempt(self, task: Task, token: str, progress: Progress, lease: Lease) -> None:
+        try:
+            result = await self._execute(task, progress, lease)
         except TaskFailure as failure:
             log.info("task %s failed: %s", task.id, failure)
-            await self._fail(task.id, token, failure.fail_code, failure.fail_msg)
+            await self._fail(task.id, token, failure.fail_code, failure.fail_msg, lease)
+        except LeaseLost:
+            log.warning("task %s: lease lost while waiting for storage; attempt dropped", task.id)
         except (asyncio.CancelledError, Abandoned) as stopped:
             # Shutting down: hand the task back so the next worker starts it at
             # once; the interrupted attempt does not count against the task.
-            await asyncio.shield(self.store.tasks.release(task.id, token, count_attempt=False))
+            try:
+                await asyncio.shield(self.store.tasks.release(task.id, token, count_attempt=False))
+            except DatabaseUnavailable:
+                log.warning("task %s: not given back (database unavailable); lease lapses", task.id)
             if isinstance(stopped, asyncio.CancelledError):
                 raise
         except Exception:
             log.exception("task %s attempt %d crashed", task.id, task.attempts)
             if task.attempts >= self.settings.max_attempts:
                 msg = f"{GENERATION_FAILED}: the engine failed on all {task.attempts} attempts"
-                await self._fail(task.id, token, 500, msg)
+                await self._fail(task.id, token, 500, msg, lease)
             else:
-                await self.store.tasks.release(task.id, token)
+                await record(task.id, "its release", lease, self._release(task, token))
         else:
-            if await self.store.tasks.succeed(task.id, token, result, self._delivery_for):
-                self._on_delivery()
-            else:
-                log.warning("task %s: lease lost, result of this attempt discarded", task.id)
-                await self.blobs.delete_prefix(f"media/{task.id}/{result.video_id}")
-        finally:
-            beat.cancel()
-            self.current.pop(task.id, None)
+            await self._succeed(task, token, result, lease)
 
-    async def _fail(self, task_id: str, token: str, fail_code: int, fail_msg: str) -> None:
-        if await self.store.tasks.fail(task_id, token, fail_code, fail_msg, self._delivery_for):
+    def _release(self, task: Task, token: str | None = None) -> Callable[[], Awaitable[bool]]:
+        lease_token = token or task.lease_token or ""
+        return lambda: self.store.tasks.release(task.id, lease_token)
+
+    async def _succeed(self, task: Task, token: str, result: Result, lease: Lease) -> None:
+        tries = 0
+
+        async def write() -> bool:
+            nonlocal tries
+            tries += 1
+            return await self.store.tasks.succeed(task.id, token, result, self._delivery_for)
+
+        written = await record(task.id, "its result", lease, write)
+        if written is False and tries > 1:
+            # A commit whose answer was lost looks like a lost lease when retried.
+            try:
+                written = await patiently(
+                    lambda: self._is_recorded(task.id, result), deadline=lambda: lease.expires_at
+                )
+            except DatabaseUnavailable:
+                written = None
+        if written:
+            self._on_delivery()
+        elif written is False:
+            log.warning("task %s: lease lost, result of this attempt discarded", task.id)
+            await self._discard(task.id, result)
+        else:
+            self._keep(self._settle_unrecorded(task.id, result))
+
+    async def _is_recorded(self, task_id: str, result: Result) -> bool:
+        current = await self.store.tasks.get(task_id, fresh=True)
+        return bool(current and current.result and current.result.video_id == result.video_id)
+
+    async def _discard(self, task_id: str, result: Result) -> None:
+        try:
+            await self.blobs.delete_prefix(f"media/{task_id}/{result.video_id}")
+        except BlobUnavailable as exc:
+            # Retention deletes everything under media/<task> with the task's media.
+            log.warning("task %s: media of a dropped attempt left in storage (%s)", task_id, exc)
+
+    async def _settle_unrecorded(self, task_id: str, result: Result) -> None:
+        """Once the database answers: delete this attempt's media unless it was recorded
+        after all (a commit whose answer was lost)."""
+        try:
+            recorded = await patiently(
+                lambda: self._is_recorded(task_id, result),
+                deadline=lambda: time.monotonic() + 1,
+                give_up=lambda: self._stopping,
+                cap_s=10.0,
+            )
+        except DatabaseUnavailable:
+            return  # stopping: retention deletes the media with the task's
+        if recorded:
+            self._on_delivery()
+        else:
+            await self._discard(task_id, result)
+
+    def _keep(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+
+    async def _fail(
+        self, task_id: str, token: str, fail_code: int, fail_msg: str, lease: Lease
+    ) -> None:
+        written = await record(
+            task_id,
+            "its failure",
+            lease,
+            lambda: self.store.tasks.fail(task_id, token, fail_code, fail_msg, self._delivery_for),
+        )
+        if written:
             self._on_delivery()
 
-    async def _execute(self, task: Task, progress: Progress) -> Result:
+    def _storage(
+        self, task_id: str, lease: Lease, failure: str, op: Callable[[], Awaitable[T]]
+    ) -> Awaitable[T]:
+        return with_storage(
+            task_id,
+            lease,
+            failure,
+            op,
+            window_s=self.settings.storage_retry_s,
+            stopping=lambda: self._stopping,
+        )
+
+    async def _execute(self, task: Task, progress: Progress, lease: Lease) -> Result:
         engine = await asyncio.to_thread(self.registry.get, task.engine)
         video_id = uuid.uuid4().hex
         # Each attempt writes under its own folder: a stale attempt can never
@@ -213,17 +365,42 @@ class Worker:
         folder = f"media/{task.id}/{video_id}"
         with tempfile.TemporaryDirectory(prefix="reelserve-") as tmp:
             if "spec" in task.params:
-                produced = await produce(
-                    task, engine, self.settings, self.blobs, Path(tmp), progress.set, self._exempt
+                sources = list(task.params.get("sources") or [])
+                inputs = await self._storage(
+                    task.id,
+                    lease,
+                    READ_FAILED,
+                    lambda: load_inputs(
+                        sources, self.settings, self.blobs, Path(tmp), self._exempt
+                    ),
                 )
-                return await self._store_artifacts(folder, video_id, produced)
+                produced = await produce(
+                    task, engine, inputs, Path(tmp), progress.set, self.settings.x264_preset
+                )
+                return await self._store_artifacts(task, lease, folder, video_id, produced)
             async with AsyncExitStack() as stack:
-                plan = await plan_task(
-                    task, self.settings, self.blobs, Path(tmp), stack, self._exempt
+                plan = await self._storage(
+                    task.id,
+                    lease,
+                    READ_FAILED,
+                    lambda: plan_task(
+                        task, self.settings, self.blobs, Path(tmp), stack, self._exempt
+                    ),
                 )
                 rendered = await asyncio.to_thread(render, plan, engine, progress.set)
-            await self.blobs.put_file(f"{folder}/video.mp4", rendered.video, "video/mp4")
-            await self.blobs.put_file(f"{folder}/cover.png", rendered.cover, "image/png")
+            # The rendered files stay in `tmp` while storage is retried: no new render.
+            await self._storage(
+                task.id,
+                lease,
+                STORE_FAILED,
+                lambda: self.blobs.put_file(f"{folder}/video.mp4", rendered.video, "video/mp4"),
+            )
+            await self._storage(
+                task.id,
+                lease,
+                STORE_FAILED,
+                lambda: self.blobs.put_file(f"{folder}/cover.png", rendered.cover, "image/png"),
+            )
         return Result(
             video_id=video_id,
             video_key=f"{folder}/video.mp4",
@@ -234,12 +411,23 @@ class Worker:
             fps=rendered.fps,
         )
 
-    async def _store_artifacts(self, folder: str, video_id: str, produced: Produced) -> Result:
-        """Every produced file into the blob store; the result lists them as artifacts."""
+    async def _store_artifacts(
+        self, task: Task, lease: Lease, folder: str, video_id: str, produced: Produced
+    ) -> Result:
+        """Every produced file into the blob store; the result lists them as artifacts.
+
+        The files stay in the task's temporary folder while storage is retried:
+        an outage never makes the engine run again.
+        """
         artifacts = []
         for artifact, path in produced:
             key = f"{folder}/{artifact.key}"
-            await self.blobs.put_file(key, path, artifact.mime)
+            await self._storage(
+                task.id,
+                lease,
+                STORE_FAILED,
+                functools.partial(self.blobs.put_file, key, path, artifact.mime),
+            )
             artifacts.append(replace(artifact, key=key))
         video = next((a for a in artifacts if a.role == "video"), None)
         cover = next((a for a in artifacts if a.role == "cover"), None)
@@ -256,20 +444,25 @@ class Worker:
             artifacts=tuple(artifacts),
         )
 
-    async def _heartbeat(self, task_id: str, token: str, progress: Progress) -> None:
+    async def _heartbeat(self, task_id: str, token: str, progress: Progress, lease: Lease) -> None:
         interval = max(0.2, min(self.settings.lease_s / 3, 1.0))
         while True:
             await asyncio.sleep(interval)
+            sent_at = time.monotonic()
             try:
                 alive = await self.store.tasks.heartbeat(
                     task_id, token, self.settings.lease_s, progress.get()
                 )
+            except DatabaseUnavailable:
+                continue  # logged once per outage by the store; the lease runs down meanwhile
             except Exception:
                 log.exception("heartbeat of %s failed", task_id)
                 continue
             if not alive:
                 log.warning("task %s: lease lost", task_id)
+                lease.lost = True
                 return
+            lease.renewed(sent_at)
 
 
 def _pid_alive(pid: int) -> bool:

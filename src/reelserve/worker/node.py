@@ -8,6 +8,11 @@ what is left of the grace period; remove the worker's row. A task is never
 left `running`: whatever this worker still holds at the end is released. A
 SIGKILL skips all that; the task's lease then lapses and another worker
 claims it again (worker/loop.py).
+
+Outages never end the process: the worker loop is `supervise`d (restarted,
+with a log line, if it ever stops), and the presence heartbeat goes on
+through a database outage, beating only while the loop is serving, so the
+row reads `lost` when the loop is not.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from reelserve.blobs.base import BlobStore
 from reelserve.blobs.choose import blob_store_for
@@ -27,6 +32,8 @@ from reelserve.blobs.signing import UrlSigner
 from reelserve.callbacks.loop import DeliveryLoop
 from reelserve.callbacks.outbox import Outbox
 from reelserve.engines.registry import EngineRegistry, registry_for
+from reelserve.errors import DependencyUnavailable
+from reelserve.retry import backoff
 from reelserve.settings import Settings
 from reelserve.store.postgres import DELIVERIES_DUE, TASKS_QUEUED
 from reelserve.store.store import Store
@@ -51,18 +58,54 @@ def presence(worker: Worker, concurrency: int) -> WorkerInfo:
     )
 
 
-async def keep_present(store: Store, info: WorkerInfo, interval_s: float) -> None:
-    """Heartbeat the worker's row until cancelled, then remove it."""
+async def keep_present(
+    store: Store,
+    info: WorkerInfo,
+    interval_s: float,
+    alive: Callable[[], bool] = lambda: True,
+) -> None:
+    """Heartbeat the worker's row while `alive()` until cancelled, then remove it.
+
+    While the worker is not serving (being restarted, say) the row is left to
+    age: `reelserve workers` shows it `lost` after three missed beats.
+    """
     try:
         while True:
-            try:
-                await store.workers.beat(info)
-            except Exception:
-                log.exception("worker heartbeat failed; retrying")
+            if alive():
+                try:
+                    await store.workers.beat(info)
+                except DependencyUnavailable:
+                    pass  # the store logs the outage once; beat again next time
+                except Exception:
+                    log.exception("worker heartbeat failed; retrying")
             await asyncio.sleep(interval_s)
     finally:
         with contextlib.suppress(Exception):
             await asyncio.shield(store.workers.remove(info.id))
+
+
+async def supervise(
+    name: str, run: Callable[[], Awaitable[None]], stopping: Callable[[], bool]
+) -> None:
+    """`await run()` until `stopping()`; if it returns or raises before that, log it and run
+    it again after a pause (longer while it keeps failing at once)."""
+    quick_failures = 0
+    while True:
+        started = time.monotonic()
+        try:
+            await run()
+            if stopping():
+                return
+            log.error("%s stopped unexpectedly; restarting it", name)
+        except DependencyUnavailable as exc:
+            # At its start (orphans re-queued): the outage is logged where it is met.
+            log.warning("%s could not start (%s); retrying", name, exc)
+        except Exception:
+            if stopping():
+                return
+            log.exception("%s crashed; restarting it", name)
+        quick_failures = quick_failures + 1 if time.monotonic() - started < 60 else 1
+        await asyncio.sleep(backoff(quick_failures, base_s=1.0, cap_s=30.0))
 
 
 class WorkerNode:
@@ -123,18 +166,28 @@ class WorkerNode:
         background = [
             asyncio.create_task(self.deliveries.run(), name="deliveries"),
             asyncio.create_task(
-                keep_present(self.store, self.info, self.settings.worker_heartbeat_s),
+                keep_present(
+                    self.store,
+                    self.info,
+                    self.settings.worker_heartbeat_s,
+                    alive=lambda: self.worker.alive,
+                ),
                 name="presence",
             ),
         ]
         if listener is not None:
             background.append(asyncio.create_task(listener.run(), name="listener"))
-        working = asyncio.create_task(self.worker.run(self.concurrency), name="worker")
+        working = asyncio.create_task(
+            supervise(
+                f"worker {self.worker.id}",
+                lambda: self.worker.run(self.concurrency),
+                lambda: self.worker.stopping,
+            ),
+            name="worker",
+        )
         stop = asyncio.create_task(self._stop.wait())
         try:
             await asyncio.wait([working, stop], return_when=asyncio.FIRST_COMPLETED)
-            if working.done():
-                working.result()  # a crash of the loop itself: surface it
             await self._shutdown(working)
         finally:
             stop.cancel()
@@ -159,8 +212,11 @@ class WorkerNode:
             working.cancel()
             await asyncio.gather(working, return_exceptions=True)
         # Whatever a failed write left under this worker's id goes back too.
-        for task in await self.store.tasks.held_by(self.worker.id):
-            if task.lease_token:
-                await self.store.tasks.release(task.id, task.lease_token, count_attempt=False)
+        try:
+            for task in await self.store.tasks.held_by(self.worker.id):
+                if task.lease_token:
+                    await self.store.tasks.release(task.id, task.lease_token, count_attempt=False)
+        except DependencyUnavailable as exc:
+            log.warning("worker %s: tasks not given back (%s)", self.worker.id, exc)
         await self.deliveries.drain(max(0.0, deadline - time.monotonic()))
         log.info("worker %s: stopped", self.worker.id)

@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from reelserve.blobs.base import BlobStore
 from reelserve.engines.base import (
     Audio,
     AudioOutput,
@@ -45,13 +44,12 @@ from reelserve.engines.base import (
 )
 from reelserve.media.encode import Mp4Writer, write_png
 from reelserve.media.frames import fit_cover
-from reelserve.settings import Settings
 from reelserve.tasks import geometry
 from reelserve.tasks.models import Artifact, Task
 from reelserve.tasks.specs import output_size_of, spec_of
 from reelserve.worker.failures import GENERATION_FAILED, TaskFailure
-from reelserve.worker.inputs import Inputs, load_inputs
-from reelserve.worker.jobs import Exempt, derive_seed
+from reelserve.worker.inputs import Inputs
+from reelserve.worker.jobs import derive_seed
 from reelserve.worker.pipeline import fitted
 
 MAX_VIDEO_SIDE = 4096
@@ -87,20 +85,18 @@ def _capped(width: int, height: int, limit: int, *, even: bool = True) -> tuple[
 async def produce(
     task: Task,
     engine: Engine,
-    settings: Settings,
-    blobs: BlobStore,
+    inputs: Inputs,
     out_dir: Path,
     progress: ProgressFn,
-    exempt: Exempt = (),
+    x264_preset: str = "veryfast",
 ) -> Produced:
-    """The task's files, encoded; an engine's `EngineError` fails the task with its message."""
+    """The task's files, encoded from its decoded `inputs` (`worker/inputs.load_inputs`);
+    an engine's `EngineError` fails the task with its message."""
     spec = spec_of(task.params)
-    sources: list[dict[str, Any]] = list(task.params.get("sources") or [])
-    inputs = await load_inputs(sources, settings, blobs, out_dir, exempt)
     plan = await asyncio.to_thread(_plan, task, spec, inputs, out_dir)
     try:
         return await asyncio.to_thread(
-            _run_and_encode, plan, engine, spec, out_dir, progress, settings
+            _run_and_encode, plan, engine, spec, out_dir, progress, x264_preset
         )
     except EngineError as exc:
         raise TaskFailure(f"{GENERATION_FAILED}: {exc}", exc.fail_code) from exc
@@ -248,7 +244,7 @@ def _run_and_encode(
     spec: dict[str, Any],
     out_dir: Path,
     progress: ProgressFn,
-    settings: Settings,
+    x264_preset: str,
 ) -> Produced:
     req = plan.request
     total = plan.prefix_frames + req.num_frames
@@ -263,7 +259,7 @@ def _run_and_encode(
     if kind is Kind.VIDEO:
         if not isinstance(output, EngineOutput):
             raise EngineError(f"{engine.name} returned {type(output).__name__}, not video")
-        return _encode_video(plan, output, spec, out_dir, settings.x264_preset, progress)
+        return _encode_video(plan, output, spec, out_dir, x264_preset, progress)
     if kind is Kind.IMAGE:
         if not isinstance(output, ImageOutput) or not output.images:
             raise EngineError(f"{engine.name} returned {type(output).__name__}, not images")
