@@ -26,6 +26,7 @@ from reelserve.engines.registry import EngineRegistry, registry_for
 from reelserve.families.aleph import routes as aleph
 from reelserve.families.market import routes as market
 from reelserve.families.runway import routes as runway
+from reelserve.families.veo import routes as veo
 from reelserve.janitor import Janitor
 from reelserve.settings import Settings
 from reelserve.store.postgres import DELIVERIES_DUE, TASKS_QUEUED
@@ -156,6 +157,7 @@ def create_app(
     app.include_router(runway.router)
     app.include_router(aleph.router)
     app.include_router(market.router)
+    app.include_router(veo.router)
     app.include_router(callbacks.router)
     app.include_router(account.router)
     app.include_router(uploads.router)

@@ -10,6 +10,7 @@ from reelserve.blobs.links import MediaLinks
 from reelserve.families.aleph.callbacks import aleph_payload
 from reelserve.families.market.callbacks import market_payload
 from reelserve.families.runway.callbacks import runway_payload
+from reelserve.families.veo.callbacks import veo_payload
 from reelserve.tasks.models import Dialect, Task
 
 
@@ -21,6 +22,8 @@ def payload_for(task: Task, links: MediaLinks) -> dict[str, Any]:
         return aleph_payload(task, links)
     if task.dialect is Dialect.MARKET:
         return market_payload(task, links)
+    if task.dialect is Dialect.VEO:
+        return veo_payload(task, links)
     raise ValueError(f"no callback payload for dialect {task.dialect}")
 
 
