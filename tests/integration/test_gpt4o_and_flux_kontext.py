@@ -10,17 +10,19 @@ field; unknown and foreign ids are not found.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
 
-from tests.kie_families import fetch, image_of, pixels, wait_4o, wait_flux
+from tests.kie_families import fetch, image_of, pixels, video_info, wait_4o, wait_flux
 from tests.receivers import Receiver
 from tests.support import RunningServer, StaticHttpServer, png_bytes, run_server
 
@@ -215,3 +217,27 @@ def test_unknown_and_foreign_ids_are_not_found(images: Images) -> None:
         assert answer.status_code == 200 and answer.json()["code"] == 404, answer.json()
     answer = bob.post("/api/v1/gpt4o-image/download-url", json={"taskId": mine, "url": "x"})
     assert answer.json()["code"] == 404
+
+
+def test_the_sdk_drives_4o_flux_kontext_and_veo_sync_and_async(
+    images: Images, tmp_path: Path
+) -> None:
+    from reelserve.client import AsyncClient, Client
+
+    key = images.server.keys["alice"]
+    with Client(api_key=key, base_url=images.server.base_url) as client:
+        four_o = client.gpt4o_image.generate("a kite", size="2:3", n_variants=2).wait(timeout=120)
+        assert len(four_o.result_urls) == 2 and four_o.succeeded
+        flux = client.flux_kontext.generate("a kite", output_format="png").wait(timeout=120)
+        assert image_of(fetch(images.client, flux.result_image_url)).format == "PNG"
+        veo = client.veo.generate("a kite", duration=4, aspect_ratio="9:16")
+        path = veo.download(tmp_path / "kite.mp4", timeout=300)
+        assert video_info(path.read_bytes()).height == 1280
+
+    async def run() -> None:
+        async with AsyncClient(api_key=key, base_url=images.server.base_url) as client:
+            task = await client.flux_kontext.generate("a boat", aspect_ratio="1:1")
+            record = await task.wait(timeout=120)
+            assert record.succeeded and record.result_image_url
+
+    asyncio.run(run())
