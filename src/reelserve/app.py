@@ -27,8 +27,11 @@ from reelserve.callbacks.service import CallbackService
 from reelserve.engines.registry import EngineRegistry, registry_for
 from reelserve.errors import RETRY_AFTER_S, DatabaseUnavailable
 from reelserve.families.aleph import routes as aleph
+from reelserve.families.flux_kontext import routes as flux_kontext
+from reelserve.families.gpt4o_image import routes as gpt4o_image
 from reelserve.families.market import routes as market
 from reelserve.families.runway import routes as runway
+from reelserve.families.veo import routes as veo
 from reelserve.janitor import Janitor
 from reelserve.settings import Settings
 from reelserve.store.postgres import DELIVERIES_DUE, TASKS_QUEUED
@@ -170,6 +173,9 @@ def create_app(
     app.include_router(runway.router)
     app.include_router(aleph.router)
     app.include_router(market.router)
+    app.include_router(veo.router)
+    app.include_router(gpt4o_image.router)
+    app.include_router(flux_kontext.router)
     app.include_router(callbacks.router)
     app.include_router(account.router)
     app.include_router(uploads.router)

@@ -8,8 +8,11 @@ import orjson
 
 from reelserve.blobs.links import MediaLinks
 from reelserve.families.aleph.callbacks import aleph_payload
+from reelserve.families.flux_kontext.callbacks import flux_payload
+from reelserve.families.gpt4o_image.callbacks import gpt4o_payload
 from reelserve.families.market.callbacks import market_payload
 from reelserve.families.runway.callbacks import runway_payload
+from reelserve.families.veo.callbacks import veo_payload
 from reelserve.tasks.models import Dialect, Task
 
 
@@ -21,6 +24,12 @@ def payload_for(task: Task, links: MediaLinks) -> dict[str, Any]:
         return aleph_payload(task, links)
     if task.dialect is Dialect.MARKET:
         return market_payload(task, links)
+    if task.dialect is Dialect.VEO:
+        return veo_payload(task, links)
+    if task.dialect is Dialect.GPT4O_IMAGE:
+        return gpt4o_payload(task, links)
+    if task.dialect is Dialect.FLUX_KONTEXT:
+        return flux_payload(task, links)
     raise ValueError(f"no callback payload for dialect {task.dialect}")
 
 

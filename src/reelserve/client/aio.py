@@ -33,11 +33,14 @@ from reelserve.client.errors import ReelserveError, TransportError, WaitTimeout
 from reelserve.client.models import (
     AlephRecord,
     CallbackDelivery,
+    FluxKontextRecord,
+    Gpt4oRecord,
     MarketModel,
     MarketRecord,
     RunwayRecord,
     TaskRecord,
     UploadedFile,
+    VeoRecord,
 )
 from reelserve.client.sync import ProgressHook
 from reelserve.client.tasks import TaskKind, get_call, temp_path_for
@@ -249,6 +252,139 @@ class AsyncCallbacks:
         return await self._c._run(endpoints.callbacks_redeliver(task_id))
 
 
+class AsyncVeo:
+    """Veo 3.1 (kie-families.md §3): `generate`, `extend`; tasks wait on `successFlag`."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._c = client
+
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        model: str | None = None,
+        aspect_ratio: str | None = None,
+        image_urls: list[str] | None = None,
+        generation_type: str | None = None,
+        duration: int | None = None,
+        resolution: str | None = None,
+        seeds: int | None = None,
+        watermark: str | None = None,
+        callback_url: str | None = None,
+    ) -> AsyncTask:
+        body = {
+            "prompt": prompt,
+            "model": model,
+            "aspect_ratio": aspect_ratio,
+            "imageUrls": image_urls,
+            "generationType": generation_type,
+            "duration": duration,
+            "resolution": resolution,
+            "seeds": seeds,
+            "watermark": watermark,
+            "callBackUrl": callback_url,
+        }
+        return AsyncTask(
+            self._c, await self._c._run(endpoints.family_create("veo", "generate", body)), "veo"
+        )
+
+    async def extend(
+        self,
+        task_id: str,
+        prompt: str,
+        *,
+        model: str | None = None,
+        seeds: int | None = None,
+        callback_url: str | None = None,
+    ) -> AsyncTask:
+        body = {
+            "taskId": task_id,
+            "prompt": prompt,
+            "model": model,
+            "seeds": seeds,
+            "callBackUrl": callback_url,
+        }
+        return AsyncTask(
+            self._c, await self._c._run(endpoints.family_create("veo", "extend", body)), "veo"
+        )
+
+    async def get(self, task_id: str) -> VeoRecord:
+        return await self._c._run(endpoints.veo_get(task_id))
+
+    def task(self, task_id: str) -> AsyncTask:
+        return AsyncTask(self._c, task_id, "veo")
+
+
+class AsyncGpt4oImage:
+    """4o Image (§4): `generate` (an edit with `files_url`); tasks wait on `status`."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._c = client
+
+    async def generate(
+        self,
+        prompt: str | None = None,
+        *,
+        size: str = "1:1",
+        n_variants: int | None = None,
+        files_url: list[str] | None = None,
+        mask_url: str | None = None,
+        callback_url: str | None = None,
+    ) -> AsyncTask:
+        body = {
+            "prompt": prompt,
+            "size": size,
+            "nVariants": n_variants,
+            "filesUrl": files_url,
+            "maskUrl": mask_url,
+            "callBackUrl": callback_url,
+        }
+        task_id = await self._c._run(endpoints.family_create("gpt4o", "generate", body))
+        return AsyncTask(self._c, task_id, "gpt4o")
+
+    async def get(self, task_id: str) -> Gpt4oRecord:
+        return await self._c._run(endpoints.gpt4o_get(task_id))
+
+    def task(self, task_id: str) -> AsyncTask:
+        return AsyncTask(self._c, task_id, "gpt4o")
+
+
+class AsyncFluxKontext:
+    """Flux Kontext (§5): `generate` (an edit with `input_image`); tasks wait on `successFlag`."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._c = client
+
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        model: str | None = None,
+        aspect_ratio: str | None = None,
+        output_format: str | None = None,
+        input_image: str | None = None,
+        safety_tolerance: int | None = None,
+        callback_url: str | None = None,
+    ) -> AsyncTask:
+        body = {
+            "prompt": prompt,
+            "model": model,
+            "aspectRatio": aspect_ratio,
+            "outputFormat": output_format,
+            "inputImage": input_image,
+            "safetyTolerance": safety_tolerance,
+            "callBackUrl": callback_url,
+        }
+        task_id = await self._c._run(endpoints.family_create("flux", "generate", body))
+        return AsyncTask(self._c, task_id, "flux")
+
+    async def get(self, task_id: str) -> FluxKontextRecord:
+        return await self._c._run(endpoints.flux_get(task_id))
+
+    def task(self, task_id: str) -> AsyncTask:
+        return AsyncTask(self._c, task_id, "flux")
+
+
 class AsyncClient:
     """The reelserve (or KIE) API, synchronously. `transport` lets tests and proxies
     plug in any httpx transport; `retry` sets retries of calls safe to repeat."""
@@ -271,6 +407,9 @@ class AsyncClient:
         self.runway = AsyncRunway(self)
         self.aleph = AsyncAleph(self)
         self.jobs = AsyncJobs(self)
+        self.veo = AsyncVeo(self)
+        self.gpt4o_image = AsyncGpt4oImage(self)
+        self.flux_kontext = AsyncFluxKontext(self)
         self.files = AsyncFiles(self)
         self.callbacks = AsyncCallbacks(self)
 

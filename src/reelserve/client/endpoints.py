@@ -10,10 +10,13 @@ from reelserve.client.calls import Call
 from reelserve.client.models import (
     AlephRecord,
     CallbackDelivery,
+    FluxKontextRecord,
+    Gpt4oRecord,
     MarketModel,
     MarketRecord,
     RunwayRecord,
     UploadedFile,
+    VeoRecord,
 )
 
 DEFAULT_UPLOAD_PATH = "reelserve-sdk"
@@ -213,3 +216,46 @@ def upload(
         raise FileNotFoundError(f"no such file to upload: {path}")
     call = Call("POST", "/api/file-stream-upload", _uploaded, data=fields, host="upload")
     return call, path
+
+
+FAMILY_PATHS = {
+    "veo": "/api/v1/veo",
+    "gpt4o": "/api/v1/gpt4o-image",
+    "flux": "/api/v1/flux/kontext",
+}
+"""KIE's own generation families (kie-families.md §3–§5): their path prefixes."""
+
+
+def family_create(family: str, action: str, body: dict[str, Any]) -> Call[str]:
+    """POST `<family>/<action>` (generate, extend) with a wire-named body -> the task id."""
+    return Call("POST", f"{FAMILY_PATHS[family]}/{action}", _task_id, json=_body(**body))
+
+
+def veo_get(task_id: str) -> Call[VeoRecord]:
+    return Call(
+        "GET",
+        "/api/v1/veo/record-info",
+        lambda d: VeoRecord.from_data(d),
+        params={"taskId": task_id},
+        safe_to_repeat=True,
+    )
+
+
+def gpt4o_get(task_id: str) -> Call[Gpt4oRecord]:
+    return Call(
+        "GET",
+        "/api/v1/gpt4o-image/record-info",
+        lambda d: Gpt4oRecord.from_data(d),
+        params={"taskId": task_id},
+        safe_to_repeat=True,
+    )
+
+
+def flux_get(task_id: str) -> Call[FluxKontextRecord]:
+    return Call(
+        "GET",
+        "/api/v1/flux/kontext/record-info",
+        lambda d: FluxKontextRecord.from_data(d),
+        params={"taskId": task_id},
+        safe_to_repeat=True,
+    )

@@ -259,3 +259,118 @@ class CallbackDelivery:
                 for a in data.get("attempts") or []
             ],
         )
+
+
+def _urls(value: Any) -> list[str]:
+    return [str(u) for u in value] if isinstance(value, list) else []
+
+
+def _flag_state(flag: Any, failed: tuple[int, ...]) -> str:
+    value = _int_or_none(flag)
+    if value == 1:
+        return "success"
+    if value in failed:
+        return "fail"
+    return "generating"
+
+
+@dataclass(frozen=True, kw_only=True)
+class VeoRecord(TaskRecord):
+    """`GET /api/v1/veo/record-info` (kie-families.md §3); `state` from `successFlag`."""
+
+    success_flag: int
+    result_urls: list[str]
+    full_result_urls: list[str]
+    origin_urls: list[str]
+    resolution: str
+    params: dict[str, Any]
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> VeoRecord:
+        response = data.get("response") if isinstance(data.get("response"), dict) else {}
+        assert isinstance(response, dict)
+        state = _flag_state(data.get("successFlag"), (2, 3))
+        full = _urls(response.get("fullResultUrls"))
+        urls = _urls(response.get("resultUrls"))
+        return cls(
+            task_id=_str(data.get("taskId")),
+            state=state,
+            progress=1.0 if state == "success" else 0.0,
+            video_url=(full or urls or [""])[0],
+            cover_url="",
+            fail_code=_int_or_none(data.get("errorCode")) if state == "fail" else None,
+            fail_msg=_str(data.get("errorMessage")),
+            expired=False,
+            raw=data,
+            success_flag=_int_or_none(data.get("successFlag")) or 0,
+            result_urls=urls,
+            full_result_urls=full,
+            origin_urls=_urls(response.get("originUrls")),
+            resolution=_str(response.get("resolution")),
+            params=_json_object(data.get("paramJson")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gpt4oRecord(TaskRecord):
+    """`GET /api/v1/gpt4o-image/record-info` (§4): `status`, `successFlag`, `progress` string."""
+
+    status: str
+    result_urls: list[str]
+    params: dict[str, Any]
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Gpt4oRecord:
+        response = data.get("response") if isinstance(data.get("response"), dict) else {}
+        assert isinstance(response, dict)
+        status = _str(data.get("status"))
+        state = {"SUCCESS": "success", "GENERATING": "generating"}.get(status, "fail")
+        urls = _urls(response.get("resultUrls") or response.get("result_urls"))
+        try:
+            progress = float(data.get("progress") or 0)
+        except (TypeError, ValueError):
+            progress = 0.0
+        return cls(
+            task_id=_str(data.get("taskId")),
+            state=state,
+            progress=progress,
+            video_url=urls[0] if urls else "",
+            cover_url="",
+            fail_code=_int_or_none(data.get("errorCode")) if state == "fail" else None,
+            fail_msg=_str(data.get("errorMessage")),
+            expired=False,
+            raw=data,
+            status=status,
+            result_urls=urls,
+            params=_json_object(data.get("paramJson")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class FluxKontextRecord(TaskRecord):
+    """`GET /api/v1/flux/kontext/record-info` (§5): `successFlag`, `response.resultImageUrl`."""
+
+    success_flag: int
+    result_image_url: str
+    params: dict[str, Any]
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> FluxKontextRecord:
+        response = data.get("response") if isinstance(data.get("response"), dict) else {}
+        assert isinstance(response, dict)
+        state = _flag_state(data.get("successFlag"), (2, 3))
+        url = _str(response.get("resultImageUrl"))
+        return cls(
+            task_id=_str(data.get("taskId")),
+            state=state,
+            progress=1.0 if state == "success" else 0.0,
+            video_url=url,
+            cover_url="",
+            fail_code=_int_or_none(data.get("errorCode")) if state == "fail" else None,
+            fail_msg=_str(data.get("errorMessage")),
+            expired=False,
+            raw=data,
+            success_flag=_int_or_none(data.get("successFlag")) or 0,
+            result_image_url=url,
+            params=_json_object(data.get("paramJson")),
+        )

@@ -34,11 +34,14 @@ from reelserve.client.errors import ReelserveError, TransportError, WaitTimeout
 from reelserve.client.models import (
     AlephRecord,
     CallbackDelivery,
+    FluxKontextRecord,
+    Gpt4oRecord,
     MarketModel,
     MarketRecord,
     RunwayRecord,
     TaskRecord,
     UploadedFile,
+    VeoRecord,
 )
 from reelserve.client.tasks import TaskKind, get_call, temp_path_for
 from reelserve.client.waiting import PollBackoff, settle
@@ -209,6 +212,135 @@ class Jobs:
         return Task(self._c, task_id, "market")
 
 
+class Veo:
+    """Veo 3.1 (kie-families.md §3): `generate`, `extend`; tasks wait on `successFlag`."""
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        model: str | None = None,
+        aspect_ratio: str | None = None,
+        image_urls: list[str] | None = None,
+        generation_type: str | None = None,
+        duration: int | None = None,
+        resolution: str | None = None,
+        seeds: int | None = None,
+        watermark: str | None = None,
+        callback_url: str | None = None,
+    ) -> Task:
+        body = {
+            "prompt": prompt,
+            "model": model,
+            "aspect_ratio": aspect_ratio,
+            "imageUrls": image_urls,
+            "generationType": generation_type,
+            "duration": duration,
+            "resolution": resolution,
+            "seeds": seeds,
+            "watermark": watermark,
+            "callBackUrl": callback_url,
+        }
+        return Task(self._c, self._c._run(endpoints.family_create("veo", "generate", body)), "veo")
+
+    def extend(
+        self,
+        task_id: str,
+        prompt: str,
+        *,
+        model: str | None = None,
+        seeds: int | None = None,
+        callback_url: str | None = None,
+    ) -> Task:
+        body = {
+            "taskId": task_id,
+            "prompt": prompt,
+            "model": model,
+            "seeds": seeds,
+            "callBackUrl": callback_url,
+        }
+        return Task(self._c, self._c._run(endpoints.family_create("veo", "extend", body)), "veo")
+
+    def get(self, task_id: str) -> VeoRecord:
+        return self._c._run(endpoints.veo_get(task_id))
+
+    def task(self, task_id: str) -> Task:
+        return Task(self._c, task_id, "veo")
+
+
+class Gpt4oImage:
+    """4o Image (§4): `generate` (an edit with `files_url`); tasks wait on `status`."""
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    def generate(
+        self,
+        prompt: str | None = None,
+        *,
+        size: str = "1:1",
+        n_variants: int | None = None,
+        files_url: list[str] | None = None,
+        mask_url: str | None = None,
+        callback_url: str | None = None,
+    ) -> Task:
+        body = {
+            "prompt": prompt,
+            "size": size,
+            "nVariants": n_variants,
+            "filesUrl": files_url,
+            "maskUrl": mask_url,
+            "callBackUrl": callback_url,
+        }
+        task_id = self._c._run(endpoints.family_create("gpt4o", "generate", body))
+        return Task(self._c, task_id, "gpt4o")
+
+    def get(self, task_id: str) -> Gpt4oRecord:
+        return self._c._run(endpoints.gpt4o_get(task_id))
+
+    def task(self, task_id: str) -> Task:
+        return Task(self._c, task_id, "gpt4o")
+
+
+class FluxKontext:
+    """Flux Kontext (§5): `generate` (an edit with `input_image`); tasks wait on `successFlag`."""
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        model: str | None = None,
+        aspect_ratio: str | None = None,
+        output_format: str | None = None,
+        input_image: str | None = None,
+        safety_tolerance: int | None = None,
+        callback_url: str | None = None,
+    ) -> Task:
+        body = {
+            "prompt": prompt,
+            "model": model,
+            "aspectRatio": aspect_ratio,
+            "outputFormat": output_format,
+            "inputImage": input_image,
+            "safetyTolerance": safety_tolerance,
+            "callBackUrl": callback_url,
+        }
+        task_id = self._c._run(endpoints.family_create("flux", "generate", body))
+        return Task(self._c, task_id, "flux")
+
+    def get(self, task_id: str) -> FluxKontextRecord:
+        return self._c._run(endpoints.flux_get(task_id))
+
+    def task(self, task_id: str) -> Task:
+        return Task(self._c, task_id, "flux")
+
+
 class Files:
     def __init__(self, client: Client) -> None:
         self._c = client
@@ -265,6 +397,9 @@ class Client:
         self.runway = Runway(self)
         self.aleph = Aleph(self)
         self.jobs = Jobs(self)
+        self.veo = Veo(self)
+        self.gpt4o_image = Gpt4oImage(self)
+        self.flux_kontext = FluxKontext(self)
         self.files = Files(self)
         self.callbacks = Callbacks(self)
 

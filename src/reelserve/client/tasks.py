@@ -10,7 +10,7 @@ from reelserve.client import endpoints
 from reelserve.client.calls import Call
 from reelserve.client.models import TaskRecord
 
-TaskKind = Literal["runway", "aleph", "market"]
+TaskKind = Literal["runway", "aleph", "market", "veo", "gpt4o", "flux"]
 
 
 def get_call(kind: TaskKind, task_id: str) -> Call[TaskRecord]:
@@ -18,6 +18,12 @@ def get_call(kind: TaskKind, task_id: str) -> Call[TaskRecord]:
         return endpoints.runway_get(task_id)  # type: ignore[return-value]
     if kind == "aleph":
         return endpoints.aleph_get(task_id)  # type: ignore[return-value]
+    if kind == "veo":
+        return endpoints.veo_get(task_id)  # type: ignore[return-value]
+    if kind == "gpt4o":
+        return endpoints.gpt4o_get(task_id)  # type: ignore[return-value]
+    if kind == "flux":
+        return endpoints.flux_get(task_id)  # type: ignore[return-value]
     return endpoints.jobs_get(task_id)  # type: ignore[return-value]
 
 

@@ -25,7 +25,9 @@ class Dialect(StrEnum):
     RUNWAY = "runway"
     ALEPH = "aleph"
     MARKET = "market"
-
+    VEO = "veo"
+    GPT4O_IMAGE = "gpt4o_image"
+    FLUX_KONTEXT = "flux_kontext"
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,8 @@ class Artifact:
 
     `role` says what the file is to the task: `video` and its `cover`, `image`,
     `audio`, `text` (JSON, also kept inline in `data` so polls need no blob
-    read), `first_frame`/`last_frame` (Seedance 2's `return_last_frame`).
+    read), `first_frame`/`last_frame` (Seedance 2's `return_last_frame`),
+    `segment` (an extension's new part alone, when the task asks for it).
     Several artifacts may share a role (n images); their order is the
     output's order.
     """

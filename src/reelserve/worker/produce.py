@@ -82,6 +82,17 @@ def _capped(width: int, height: int, limit: int, *, even: bool = True) -> tuple[
     return (width // 2 * 2, height // 2 * 2) if even else (width, height)
 
 
+def _snapped(choices: list[str], width: int, height: int, resolution: str) -> tuple[int, int]:
+    """An `Auto` ratio limited to `choices` (Veo: 16:9 or 9:16): the closest one to width/height."""
+    import math
+
+    from reelserve.catalogue import geometry as geo
+
+    own = math.log(max(width, 1) / max(height, 1))
+    best = min(choices, key=lambda r: abs(math.log(geo.ratio_value(r)) - own))
+    return geo.video_size(best, resolution)
+
+
 async def produce(
     task: Task,
     engine: Engine,
@@ -153,6 +164,9 @@ def _plan(task: Task, spec: dict[str, Any], inputs: Inputs, out_dir: Path) -> _P
         info = probe(video_path)
         video_size = (info.width, info.height)
     width, height = output_size_of(spec, _source_size(spec, inputs, video_size))
+    choices = (spec.get("extras") or {}).get("ratio_choices")
+    if choices and kind is Kind.VIDEO and not (spec.get("width") and spec.get("height")):
+        width, height = _snapped(choices, width, height, str(spec.get("resolution") or "720p"))
     if kind is Kind.VIDEO:
         width, height = _capped(max(2, width // 2 * 2), max(2, height // 2 * 2), MAX_VIDEO_SIDE)
     elif kind is Kind.IMAGE:
@@ -299,6 +313,15 @@ def _encode_video(
     first: Frame | None = None
     last: Frame | None = None
     done = 0
+    segment_path = out_dir / "segment.mp4"
+    segment: Mp4Writer | None = None
+    if plan.prefix_video is not None and (spec.get("extras") or {}).get("segment"):
+        # The extension's new part alone (Veo's `resultUrls`; the whole video is `fullResultUrls`).
+        segment = Mp4Writer(
+            segment_path, req.width, req.height, req.fps, preset=preset, audio=audio
+        )
+        segment.__enter__()
+    segment_frames = 0
     with Mp4Writer(video, req.width, req.height, req.fps, preset=preset, audio=audio) as writer:
         frames: list[Callable[[], Any]] = []
         if plan.prefix_video is not None:
@@ -312,14 +335,22 @@ def _encode_video(
 
             frames.append(prefix_frames)
         frames.append(lambda: fitted(output, req))
-        for source in frames:
-            for frame in source():
-                if first is None:
-                    first = frame
-                    write_png(cover, frame)
-                writer.write(frame)
-                last = frame
-                done += 1
+        try:
+            for number, source in enumerate(frames):
+                new_part = number == len(frames) - 1
+                for frame in source():
+                    if first is None:
+                        first = frame
+                        write_png(cover, frame)
+                    writer.write(frame)
+                    if segment is not None and new_part:
+                        segment.write(frame)
+                        segment_frames += 1
+                    last = frame
+                    done += 1
+        finally:
+            if segment is not None:
+                segment.__exit__(None, None, None)
     if first is None or last is None:
         raise EngineError("the engine produced no frames")
     seconds = done / req.fps
@@ -344,6 +375,22 @@ def _encode_video(
             cover,
         ),
     ]
+    if segment is not None:
+        produced.append(
+            (
+                Artifact(
+                    "video",
+                    "segment",
+                    segment_path.name,
+                    "video/mp4",
+                    req.width,
+                    req.height,
+                    segment_frames / req.fps,
+                    segment_path.stat().st_size,
+                ),
+                segment_path,
+            )
+        )
     if spec.get("return_last_frame"):
         for role, frame in (("first_frame", first), ("last_frame", last)):
             path = out_dir / f"{role}.png"

@@ -104,9 +104,7 @@ async def create(
 ) -> str:
     """A catalogue model's task; every problem with the input is a 422 naming `input.<field>`."""
     model = catalogue.resolve(name)
-    values = catalogue.validate(
-        model, data, source_max_bytes=service.settings.source_max_bytes
-    )
+    values = catalogue.validate(model, data, source_max_bytes=service.settings.source_max_bytes)
     spec = catalogue.plan(model, values)
     sent = name.strip()
     engine, *fallbacks = service.admit(spec.operation, Dialect.MARKET, model.name)
