@@ -1,5 +1,5 @@
-"""The client side of the `reelserve` command: generate, extend, aleph, upload, status,
-credits. Each talks to a server through the SDK (`reelserve.client`).
+"""The client side of the `reelserve` command: generate, extend, aleph, veo, image, upload,
+status, credits. Each talks to a server through the SDK (`reelserve.client`).
 
 Exit codes: 0 done; 1 the server refused or the task failed; 2 usage (bad flag,
 no API key, no such file); 124 `--wait` timed out (the task goes on).
@@ -165,14 +165,22 @@ def _watch(task: Task, timeout: float) -> TaskRecord:
         return task.wait(timeout=timeout, poll_interval=0.5, on_progress=show)
 
 
-def _finish(task: Task, *, wait: bool, out: Path | None, timeout: float, as_json: bool) -> None:
+def _finish(
+    task: Task,
+    *,
+    wait: bool,
+    out: Path | None,
+    timeout: float,
+    as_json: bool,
+    suffix: str = ".mp4",
+) -> None:
     """After a submit: print the task id, or watch it and download the result."""
     if not (wait or out):
         _emit(as_json, {"taskId": task.id, "kind": task.kind}, lambda: typer.echo(task.id))
         return
     _err.print(f"task {task.id} ({task.kind})")
     record = _watch(task, timeout)
-    target = task.download(out or Path(f"{task.id}.mp4")).resolve()
+    target = task.download(out or Path(f"{task.id}{suffix}")).resolve()
     data = {**_record_json(task.kind, record), "path": str(target)}
     _emit(as_json, data, lambda: typer.echo(str(target)))
 
@@ -273,6 +281,95 @@ def aleph(
         _finish(task, wait=wait, out=out, timeout=timeout, as_json=as_json)
 
 
+def veo(
+    prompt: Annotated[str, typer.Argument(help="what the video shows (Veo 3.1, with sound)")],
+    model: Annotated[str, typer.Option("--model", help="veo3, veo3_fast or veo3_lite")] = (
+        "veo3_fast"
+    ),
+    ratio: Annotated[str, typer.Option("--ratio", help="16:9, 9:16 or Auto")] = "16:9",
+    image: Annotated[
+        list[str] | None,
+        typer.Option("--image", help="first (and last) frame: local files (uploaded) or URLs"),
+    ] = None,
+    duration: Annotated[int | None, typer.Option("--duration", help="4, 6 or 8 seconds")] = None,
+    callback_url: CallbackOption = None,
+    wait: WaitOption = False,
+    out: OutOption = None,
+    timeout: TimeoutOption = 600,
+    base_url: BaseUrlOption = DEFAULT_BASE_URL,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A Veo 3.1 video (text-to-video, or from first and last frames with --image)."""
+    with _reporting(as_json):
+        client = _client(base_url, api_key)
+        images = [_source_url(client, "--image", i) for i in image or []]
+        task = client.veo.generate(
+            prompt,
+            model=model,
+            aspect_ratio=ratio,
+            image_urls=images or None,
+            generation_type="FIRST_AND_LAST_FRAMES_2_VIDEO" if images else None,
+            duration=duration,
+            callback_url=callback_url,
+        )
+        _finish(task, wait=wait, out=out, timeout=timeout, as_json=as_json)
+
+
+def image(
+    prompt: Annotated[str, typer.Argument(help="what the image shows")],
+    family: Annotated[
+        str, typer.Option("--family", help="4o (4o Image) or flux (Flux Kontext)")
+    ] = "4o",
+    ratio: Annotated[
+        str | None,
+        typer.Option("--ratio", help="4o: 1:1, 3:2, 2:3; flux: its ratio table (default 16:9)"),
+    ] = None,
+    edit: Annotated[
+        str | None, typer.Option("--edit", help="image to edit: a local file (uploaded) or a URL")
+    ] = None,
+    variants: Annotated[int | None, typer.Option("--variants", help="4o: 1, 2 or 4")] = None,
+    output_format: Annotated[
+        str | None, typer.Option("--format", help="flux: jpeg (default) or png")
+    ] = None,
+    callback_url: CallbackOption = None,
+    wait: WaitOption = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="where to save the (first) image (implies --wait)"),
+    ] = None,
+    timeout: TimeoutOption = 600,
+    base_url: BaseUrlOption = DEFAULT_BASE_URL,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """An image with 4o Image or Flux Kontext (an edit with --edit)."""
+    with _reporting(as_json):
+        if family not in ("4o", "flux"):
+            raise _Usage(f"--family: must be 4o or flux, not {family!r}")
+        client = _client(base_url, api_key)
+        source = _source_url(client, "--edit", edit) if edit else None
+        if family == "4o":
+            task = client.gpt4o_image.generate(
+                prompt,
+                size=ratio or "1:1",
+                n_variants=variants,
+                files_url=[source] if source else None,
+                callback_url=callback_url,
+            )
+            suffix = ".png"
+        else:
+            task = client.flux_kontext.generate(
+                prompt,
+                aspect_ratio=ratio,
+                output_format=output_format,
+                input_image=source,
+                callback_url=callback_url,
+            )
+            suffix = ".png" if output_format == "png" else ".jpg"
+        _finish(task, wait=wait, out=out, timeout=timeout, as_json=as_json, suffix=suffix)
+
+
 def upload(
     file: Annotated[Path, typer.Argument(help="the local file to upload")],
     upload_path: Annotated[
@@ -347,5 +444,5 @@ def credits(
 
 def register(app: typer.Typer) -> None:
     """Add the client commands to the `reelserve` command."""
-    for command in (generate, extend, aleph, upload, status, credits):
+    for command in (generate, extend, aleph, veo, image, upload, status, credits):
         app.command()(command)
