@@ -159,10 +159,8 @@ def _plan(task: Task, spec: dict[str, Any], inputs: Inputs, out_dir: Path) -> _P
     if video_path is None and inputs.videos:
         video_path = inputs.videos[0][1]
     audio = inputs.audio[0][1] if inputs.audio else None
-    video_size: tuple[int, int] | None = None
-    if video_path is not None:
-        info = probe(video_path)
-        video_size = (info.width, info.height)
+    video_info = probe(video_path) if video_path is not None else None
+    video_size = (video_info.width, video_info.height) if video_info is not None else None
     width, height = output_size_of(spec, _source_size(spec, inputs, video_size))
     choices = (spec.get("extras") or {}).get("ratio_choices")
     if choices and kind is Kind.VIDEO and not (spec.get("width") and spec.get("height")):
@@ -203,10 +201,10 @@ def _plan(task: Task, spec: dict[str, Any], inputs: Inputs, out_dir: Path) -> _P
     video: list[Frame] | None = None
     context: list[Frame] | None = None
     image = inputs.image("image", "first_frame")
-    if operation is Capability.EXTEND and video_path is not None:
+    if operation is Capability.EXTEND and video_path is not None and video_info is not None:
         from reelserve.worker.jobs import _fitted_tail
 
-        info = probe(video_path)
+        info = video_info  # probed once, above
         prefix_video = video_path
         at = float((spec.get("extras") or {}).get("extend_at") or 0.0)
         prefix_frames = info.frame_count
