@@ -39,6 +39,8 @@ class Kind(StrEnum):
     IMAGE = "image"
     AUDIO = "audio"
     TEXT = "text"
+    MUSIC = "music"
+    """Songs: `MusicOutput`, two tracks with titles, lyrics, word timings and covers."""
 
 
 class Capability(StrEnum):
@@ -65,6 +67,18 @@ class Capability(StrEnum):
     AUDIO_ISOLATION = "audio_isolation"
     SPEECH_TO_TEXT = "speech_to_text"
     CREATE_CHARACTER = "create_character"
+    TEXT_TO_MUSIC = "text_to_music"
+    EXTEND_MUSIC = "extend_music"
+    COVER_MUSIC = "cover_music"
+    ADD_VOCALS = "add_vocals"
+    ADD_INSTRUMENTAL = "add_instrumental"
+    REPLACE_SECTION = "replace_section"
+    MASHUP_MUSIC = "mashup_music"
+    SEPARATE_STEMS = "separate_stems"
+    AUDIO_TO_MIDI = "audio_to_midi"
+    WRITE_LYRICS = "write_lyrics"
+    MUSIC_VIDEO = "music_video"
+    CONVERT_AUDIO = "convert_audio"
 
     @property
     def kind(self) -> Kind:
@@ -102,7 +116,62 @@ OUTPUT_KIND: dict[Capability, Kind] = {
     Capability.AUDIO_ISOLATION: Kind.AUDIO,
     Capability.SPEECH_TO_TEXT: Kind.TEXT,
     Capability.CREATE_CHARACTER: Kind.TEXT,
+    Capability.TEXT_TO_MUSIC: Kind.MUSIC,
+    Capability.EXTEND_MUSIC: Kind.MUSIC,
+    Capability.COVER_MUSIC: Kind.MUSIC,
+    Capability.ADD_VOCALS: Kind.MUSIC,
+    Capability.ADD_INSTRUMENTAL: Kind.MUSIC,
+    Capability.REPLACE_SECTION: Kind.MUSIC,
+    Capability.MASHUP_MUSIC: Kind.MUSIC,
+    Capability.SEPARATE_STEMS: Kind.AUDIO,
+    Capability.AUDIO_TO_MIDI: Kind.TEXT,
+    Capability.WRITE_LYRICS: Kind.TEXT,
+    Capability.MUSIC_VIDEO: Kind.VIDEO,
+    Capability.CONVERT_AUDIO: Kind.AUDIO,
 }
+
+MUSIC_OPERATIONS = frozenset(op for op, kind in OUTPUT_KIND.items() if kind is Kind.MUSIC) | {
+    Capability.SEPARATE_STEMS,
+    Capability.AUDIO_TO_MIDI,
+    Capability.WRITE_LYRICS,
+    Capability.MUSIC_VIDEO,
+    Capability.CONVERT_AUDIO,
+}
+"""The operations of the Suno family (kie-families.md §6); a music engine declares some of them.
+
+What each one gets and returns (the server decides lengths, counts and sizes):
+- text_to_music: `prompt` (lyrics in custom mode with vocals, else the idea),
+  `count` tracks of `duration_s` each; `params`: `custom`, `instrumental`,
+  `style`, `title`, `negative_tags`, `vocal_gender` ("m" | "f" | ""),
+  `style_weight` / `weirdness` / `audio_weight` (0-1 or None), `persona`
+  ({name, description, source_track} or None), `version` ("V4_5"...), and for
+  Suno's sounds `sound` ({loop, tempo, key}). Returns `MusicOutput`.
+- extend_music: `audio` the source track, `params.continue_at` (s): the
+  output keeps the source up to there and continues it, `duration_s` long in
+  all; `params.source_track` (see below) when reelserve made the source.
+- cover_music: `audio` an uploaded track, restyled to `params.style`.
+- add_vocals: `audio` an instrumental; `prompt` the lyrics sung over it.
+- add_instrumental: `audio` a vocal; an accompaniment in `params.style` under it.
+- replace_section: `audio` the source track; `params.infill_start`/`infill_end`
+  (s) are re-made from `prompt` (lyrics) and `params.style`; the rest is kept.
+- mashup_music: `clips` the uploaded tracks, blended into new tracks.
+- separate_stems: `audio` a track; `params.mode` "separate_vocal" (stems
+  vocals, instrumental) or "split_stem" (up to 12: vocals, backing_vocals,
+  drums, bass, guitar, keyboard, percussion, strings, synth, fx, brass,
+  woodwinds). Returns `StemsOutput`.
+- audio_to_midi: `clips` the stems, `params.clip_names` their names. Returns
+  `TextOutput({"instruments": [{"name", "notes": [{pitch, start, end, velocity}]}]})`.
+- write_lyrics: `prompt` the idea; `count` variants. Returns
+  `TextOutput({"lyrics": [{"title", "text"}]})`.
+- music_video: `audio` the track, `image` its cover (fitted to width x height),
+  `num_frames` at `fps`; `params` `title`, `author`, `domain_name`. Returns
+  `EngineOutput` (frames; the server muxes the track as the soundtrack).
+- convert_audio: `audio` returned as it is (the server encodes WAV).
+
+`params.source_track` (when an input was made by reelserve): the track's
+`title`, `lyrics`, `tags`, `duration`, `words` and `recipe` as its engine
+returned them, so an engine can build on what it knows of its own output.
+"""
 
 
 @dataclass(frozen=True)
@@ -159,6 +228,7 @@ class EngineRequest:
     sample_rate: int = 44100
     model: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
+    clips: list[Audio] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -201,7 +271,63 @@ class TextOutput:
     data: dict[str, Any]
 
 
-Output = EngineOutput | ImageOutput | AudioOutput | TextOutput
+@dataclass(frozen=True)
+class Word:
+    """A sung word (or a section tag such as "[Verse]" joined to the next word) and its span, s."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """What a track is before it is heard (the `text` stage of a song): title, lyrics, tags.
+
+    `lyrics` is "" for an instrumental; `tags` are the style words as the track uses them.
+    """
+
+    title: str
+    lyrics: str
+    tags: str
+
+
+@dataclass
+class Track:
+    """One rendered song: its audio, when each word is sung, its cover art and its recipe.
+
+    `cover` is square RGB art (None: the server draws one from the sheet);
+    `recipe` is JSON-able and engine-specific: how the engine made the track
+    (the synthetic engine keeps key, tempo, chords, seed and re-renders stems from it).
+    """
+
+    audio: Audio
+    words: list[Word] = field(default_factory=list)
+    cover: Frame | None = field(default=None, repr=False)
+    recipe: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MusicOutput:
+    """Songs: every track's sheet up front, then the tracks rendered lazily, one per sheet.
+
+    The server sends Suno's `text` callback once it has the sheets, `first`
+    after the first track is stored and `complete` after the last; so an
+    engine should make `tracks` a generator that renders as it is consumed.
+    """
+
+    sheets: list[Sheet]
+    tracks: Iterable[Track]
+
+
+@dataclass
+class StemsOutput:
+    """The parts of a track, by stem name (see `MUSIC_OPERATIONS`); absent stems are left out."""
+
+    stems: dict[str, Audio]
+
+
+Output = EngineOutput | ImageOutput | AudioOutput | TextOutput | MusicOutput | StemsOutput
 
 
 class EngineError(Exception):

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import ClassVar
 
 from reelserve.engines.base import (
+    MUSIC_OPERATIONS,
     Audio,
     AudioOutput,
     Capability,
@@ -63,7 +64,7 @@ class SyntheticEngine(Engine):
     """
 
     name: ClassVar[str] = "synthetic"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability)
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability) - MUSIC_OPERATIONS
     description: ClassVar[str] = (
         "Procedural media on the CPU (not AI): prompt-derived colours, moving shapes and "
         "the prompt text on images and videos, a formant voice, synthesised effects and "
