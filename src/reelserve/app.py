@@ -31,6 +31,7 @@ from reelserve.families.flux_kontext import routes as flux_kontext
 from reelserve.families.gpt4o_image import routes as gpt4o_image
 from reelserve.families.market import routes as market
 from reelserve.families.runway import routes as runway
+from reelserve.families.suno import routes as suno
 from reelserve.families.veo import routes as veo
 from reelserve.janitor import Janitor
 from reelserve.settings import Settings
@@ -176,6 +177,7 @@ def create_app(
     app.include_router(veo.router)
     app.include_router(gpt4o_image.router)
     app.include_router(flux_kontext.router)
+    app.include_router(suno.router)
     app.include_router(callbacks.router)
     app.include_router(account.router)
     app.include_router(uploads.router)

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     credits_per_image: float = 4
     credits_per_audio_minute: float = 6
     credits_per_text: float = 2
+    credits_per_song: float = 12
+    """Credits per Suno song task (two tracks): generate, extend, covers, add-*, mashup, sounds."""
     model_credits: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
     """Flat credits per task for market models, `pattern=credits;...` (globs), first match wins."""
     read_cache_s: float = 1.0

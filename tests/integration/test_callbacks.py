@@ -132,7 +132,16 @@ def test_a_healthy_receiver_gets_the_runway_success_payload_in_one_attempt(
     assert delivery["state"] == "delivered"
     assert delivery["url"] == url
     assert delivery["webhookId"] == request.headers["webhook-id"]
-    assert set(delivery) == {"deliveryId", "webhookId", "url", "state", "payload", "attempts"}
+    assert set(delivery) == {
+        "deliveryId",
+        "webhookId",
+        "url",
+        "stage",
+        "state",
+        "payload",
+        "attempts",
+    }
+    assert delivery["stage"] == ""
     (attempt,) = delivery["attempts"]
     assert_attempt_shape(attempt)
     assert attempt["httpStatus"] == 200 and attempt["error"] == ""

@@ -98,6 +98,11 @@ async def read_body(
 
 
 async def parse_body(request: Request, model: type[M]) -> M:
+    return validate_fields(model, await json_object(request))
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object (empty: `{}`); anything else is a 422 naming `body`."""
     raw = await read_body(request, request.app.state.settings.json_body_limit)
     if not raw.strip():
         data: Any = {}
@@ -116,7 +121,7 @@ async def parse_body(request: Request, model: type[M]) -> M:
     if b"\\u" in raw:
         for name, value in data.items():
             _check_unicode(str(name), value)
-    return validate_fields(model, data)
+    return data
 
 
 def validate_fields(model: type[M], data: dict[str, Any], prefix: str = "") -> M:

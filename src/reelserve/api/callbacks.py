@@ -28,6 +28,7 @@ TASK_ID_QUERY = {
 
 class RedeliverBody(LenientBody):
     taskId: str
+    deliveryId: str | None = None
 
 
 def _service(request: Request) -> CallbackService:
@@ -49,6 +50,7 @@ async def list_callbacks(request: Request) -> JSONResponse:
             "deliveryId": d.id,
             "webhookId": d.webhook_id,
             "url": d.url,
+            "stage": d.stage,
             "state": d.state.value,
             "payload": orjson.loads(d.body),
             "attempts": [
@@ -68,11 +70,16 @@ async def list_callbacks(request: Request) -> JSONResponse:
 
 @router.post("/redeliver", openapi_extra=openapi_body(RedeliverBody))
 async def redeliver(request: Request) -> JSONResponse:
-    """Send a finished task's callback again, as a new delivery with a new webhook id."""
+    """Send a task's callback again, as a new delivery with a new webhook id.
+
+    `deliveryId` (from GET /api/v1/callbacks) picks which one: a Suno song has
+    three (`text`, `first`, `complete`); without it, the final callback.
+    """
     key = await current_key(request)
     body = await parse_body(request, RedeliverBody)
     if not body.taskId.strip():
         raise ValidationFailed("taskId", "is required")
     task = await task_service(request).get(key, body.taskId.strip(), ALL_DIALECTS)
-    delivery_id = await _service(request).redeliver(task)
+    chosen = (body.deliveryId or "").strip() or None
+    delivery_id = await _service(request).redeliver(task, chosen)
     return ok(request, {"deliveryId": delivery_id})

@@ -34,9 +34,13 @@ class NewDelivery:
     api_key_id: str
     url: str
     body: str
+    stage: str = ""
+    """Which of the task's callbacks: Suno's `text` / `first` / `complete`; "" for the only one."""
 
     @classmethod
-    def create(cls, task_id: str, api_key_id: str, url: str, body: str) -> NewDelivery:
+    def create(
+        cls, task_id: str, api_key_id: str, url: str, body: str, stage: str = ""
+    ) -> NewDelivery:
         """A delivery with fresh ids (`webhook_id` is what receivers dedupe on)."""
         return cls(
             id=uuid.uuid4().hex,
@@ -45,6 +49,7 @@ class NewDelivery:
             api_key_id=api_key_id,
             url=url,
             body=body,
+            stage=stage,
         )
 
 
@@ -61,6 +66,7 @@ class Delivery:
     next_attempt_at: float
     lease_token: str | None
     created_at: float
+    stage: str = ""
 
     @property
     def origin(self) -> str:

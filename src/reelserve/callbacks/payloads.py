@@ -12,6 +12,7 @@ from reelserve.families.flux_kontext.callbacks import flux_payload
 from reelserve.families.gpt4o_image.callbacks import gpt4o_payload
 from reelserve.families.market.callbacks import market_payload
 from reelserve.families.runway.callbacks import runway_payload
+from reelserve.families.suno.callbacks import suno_payload
 from reelserve.families.veo.callbacks import veo_payload
 from reelserve.tasks.models import Dialect, Task
 
@@ -30,6 +31,9 @@ def payload_for(task: Task, links: MediaLinks) -> dict[str, Any]:
         return gpt4o_payload(task, links)
     if task.dialect is Dialect.FLUX_KONTEXT:
         return flux_payload(task, links)
+    suno = suno_payload(task, links)
+    if suno is not None:
+        return suno
     raise ValueError(f"no callback payload for dialect {task.dialect}")
 
 

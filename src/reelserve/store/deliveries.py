@@ -28,6 +28,7 @@ def insert_delivery(conn: Connection, new: NewDelivery, now: float | None = None
             url=new.url,
             origin=origin_of(new.url),
             body=new.body,
+            stage=new.stage,
             state=DeliveryState.PENDING.value,
             attempts=0,
             next_attempt_at=now,
@@ -51,6 +52,7 @@ def _delivery(row: Any) -> Delivery:
         next_attempt_at=row["next_attempt_at"],
         lease_token=row["lease_token"],
         created_at=row["created_at"],
+        stage=str(row["stage"] or ""),
     )
 
 

@@ -10,6 +10,7 @@ from reelserve.store.db import Database
 from reelserve.store.deliveries import DeliveryStore
 from reelserve.store.keys import KeyStore
 from reelserve.store.migrate import migrate
+from reelserve.store.personas import PersonaStore
 from reelserve.store.postgres import TASKS_CHANGED, Handler, Listener
 from reelserve.store.tasks import TaskStore
 from reelserve.store.uploads import UploadStore
@@ -24,6 +25,7 @@ class Store:
         self.deliveries = DeliveryStore(self.db)
         self.uploads = UploadStore(self.db)
         self.workers = WorkerStore(self.db)
+        self.personas = PersonaStore(self.db)
 
     async def open(self) -> None:
         """Apply migrations; call once before use."""

@@ -76,6 +76,7 @@ tasks = Table(
     Index("ix_tasks_status_seq", "status", "seq"),
     Index("ix_tasks_key_created", "api_key_id", "created_at"),
     Index("ix_tasks_key_status", "api_key_id", "status"),
+    Index("ix_tasks_parent_id", "parent_id"),
 )
 
 deliveries = Table(
@@ -89,6 +90,8 @@ deliveries = Table(
     Column("url", Text, nullable=False),
     Column("origin", String(300), nullable=False),
     Column("body", Text, nullable=False),
+    # Which of the task's callbacks this is: Suno's `text`/`first`/`complete`, else "".
+    Column("stage", String(16), nullable=False, server_default=""),
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", Float, nullable=False),
@@ -137,4 +140,17 @@ workers = Table(
     Column("started_at", Float, nullable=False),
     Column("heartbeat_at", Float, nullable=False),
     Index("ix_workers_heartbeat_at", "heartbeat_at"),
+)
+
+# Suno personas (`generate-persona`): a track's voice and style, kept by id; one per track.
+personas = Table(
+    "personas",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("api_key_id", String(32), nullable=False),
+    Column("task_id", String(64), nullable=False),
+    Column("audio_id", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
 )

@@ -255,6 +255,28 @@ class TaskStore:
             lease_expires_at=None,
         )
 
+    async def stage(
+        self, task_id: str, token: str, partial: Result, delivery: DeliveryFor = None
+    ) -> bool:
+        """Record a running task's partial result (a Suno stage: the lyrics, then the
+        first track) and, in the same transaction, that stage's callback delivery.
+
+        The task stays running; False when the lease was lost.
+        """
+        now = time.time()
+        return await self._update_leased(
+            task_id,
+            token,
+            delivery,
+            staged=True,
+            result=partial.to_json(),
+            updated_at=now,
+        )
+
+    async def children(self, parent_id: str) -> list[Task]:
+        """The tasks made from `parent_id` (a song's WAV, stems, video, cover...), oldest first."""
+        return await self._select(tasks.c.parent_id == parent_id)
+
     async def fail(
         self, task_id: str, token: str, fail_code: int, fail_msg: str, delivery: DeliveryFor = None
     ) -> bool:
@@ -353,10 +375,16 @@ class TaskStore:
         return await self._db.read(op)
 
     async def _update_leased(
-        self, task_id: str, token: str, delivery: DeliveryFor = None, **values: Any
+        self,
+        task_id: str,
+        token: str,
+        delivery: DeliveryFor = None,
+        *,
+        staged: bool = False,
+        **values: Any,
     ) -> bool:
         changed = await self._db.write(
-            lambda conn: _write_leased(conn, task_id, token, delivery, values)
+            lambda conn: _write_leased(conn, task_id, token, delivery, values, staged=staged)
         )
         self._tasks.drop([task_id])
         return changed
@@ -497,10 +525,16 @@ def _failure(fail_code: int, fail_msg: str, now: float) -> dict[str, Any]:
 
 
 def _write_leased(
-    conn: Connection, task_id: str, token: str, delivery: DeliveryFor, values: dict[str, Any]
+    conn: Connection,
+    task_id: str,
+    token: str,
+    delivery: DeliveryFor,
+    values: dict[str, Any],
+    *,
+    staged: bool = False,
 ) -> bool:
     """Update a task only while `token` holds its lease; insert its delivery in the same
-    transaction when the update ends it.
+    transaction when the update ends it (or records a stage: `staged`).
 
     The token check is what stops a worker whose lease expired from overwriting
     the outcome of the attempt that replaced it.
@@ -519,12 +553,13 @@ def _write_leased(
     if row is None:
         return False
     task = task_from_row(row)
-    if task.status is not Status.RUNNING:  # heartbeats change only progress: not worth a NOTIFY
+    if task.status is not Status.RUNNING or staged:  # heartbeats change only progress
         notify_ids(conn, TASKS_CHANGED, [task.id])
     if task.status is Status.QUEUED:
         notify(conn, TASKS_QUEUED, task.engine)
     if task.status in (Status.FAILED, Status.CANCELED):
         _refund(conn, task)
-    if delivery is not None and task.status.finished and (new := delivery(task)) is not None:
+    ends = task.status.finished or staged
+    if delivery is not None and ends and (new := delivery(task)) is not None:
         insert_delivery(conn, new)
     return True

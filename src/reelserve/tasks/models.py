@@ -28,6 +28,14 @@ class Dialect(StrEnum):
     VEO = "veo"
     GPT4O_IMAGE = "gpt4o_image"
     FLUX_KONTEXT = "flux_kontext"
+    SUNO = "suno"
+    """Suno songs: generate, extend, the upload and add endpoints, replace-section, mashup."""
+    SUNO_LYRICS = "suno_lyrics"
+    SUNO_WAV = "suno_wav"
+    SUNO_STEMS = "suno_stems"
+    SUNO_MIDI = "suno_midi"
+    SUNO_MP4 = "suno_mp4"
+    SUNO_COVER = "suno_cover"
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ video by its `duration` and `resolution`.
 Images (`REELSERVE_CREDITS_PER_IMAGE`, default 4): per image asked for.
 Audio (`REELSERVE_CREDITS_PER_AUDIO_MINUTE`, default 6): per started half
 minute, at least one; speech whose length follows its text is charged for a
-minute. Text results (speech-to-text, characters): `REELSERVE_CREDITS_PER_TEXT`
-(default 2).
+minute. Text results (speech-to-text, characters, lyrics, MIDI):
+`REELSERVE_CREDITS_PER_TEXT` (default 2). Songs (Suno: two tracks):
+`REELSERVE_CREDITS_PER_SONG` (default 12); a Suno WAV or stems task is audio
+(by the track's length), a music video is video (960×540: the 720p rate).
 `REELSERVE_MODEL_CREDITS` (`pattern=credits;...`, globs over model names)
 sets a flat price per task for matching models, first match wins.
 """
@@ -60,6 +62,8 @@ def price_of(new: NewTask, settings: Settings | dict[str, float]) -> int:
             return math.ceil(settings.credits_per_audio_minute * halves / 2)
         if kind is Kind.TEXT:
             return math.ceil(settings.credits_per_text)
+        if kind is Kind.MUSIC:
+            return math.ceil(settings.credits_per_song)
     quality = str(params.get("quality") or params.get("resolution") or "720p").lower()
     if new.operation == Capability.EXTEND.value and "spec" not in params:
         seconds = EXTENSION_S  # the parent's seconds were paid for by the parent

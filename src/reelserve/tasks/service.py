@@ -111,6 +111,10 @@ class TaskService:
     def settings(self) -> Settings:
         return self._settings
 
+    @property
+    def store(self) -> Store:
+        return self._store
+
     def admit(
         self, operation: Capability, dialect: Dialect, model: str | None = None
     ) -> tuple[str, ...]:

@@ -32,15 +32,18 @@ from typing import TypeVar
 
 from reelserve.blobs.base import BlobStore, BlobUnavailable
 from reelserve.callbacks.outbox import Outbox
+from reelserve.engines.base import Kind
 from reelserve.engines.registry import EngineRegistry
 from reelserve.errors import DatabaseUnavailable
+from reelserve.families.suno.views import stage_of
 from reelserve.retry import backoff, patiently
 from reelserve.settings import Settings
 from reelserve.store.store import Store
-from reelserve.tasks.models import Result, Task
+from reelserve.tasks.models import Artifact, Result, Task
 from reelserve.worker.failures import GENERATION_FAILED, TaskFailure
 from reelserve.worker.inputs import load_inputs
 from reelserve.worker.jobs import plan_task
+from reelserve.worker.music import Stage, produce_music
 from reelserve.worker.patience import (
     READ_FAILED,
     STORE_FAILED,
@@ -374,10 +377,17 @@ class Worker:
                         sources, self.settings, self.blobs, Path(tmp), self._exempt
                     ),
                 )
-                produced = await produce(
-                    task, engine, inputs, Path(tmp), progress.set, self.settings.x264_preset
-                )
-                return await self._store_artifacts(task, lease, folder, video_id, produced)
+                stored: dict[str, Artifact] = {}
+                if (task.params.get("spec") or {}).get("kind") == Kind.MUSIC.value:
+                    stage = self._stager(task, lease, folder, video_id, stored)
+                    produced = await produce_music(
+                        task, engine, inputs, Path(tmp), progress.set, stage
+                    )
+                else:
+                    produced = await produce(
+                        task, engine, inputs, Path(tmp), progress.set, self.settings.x264_preset
+                    )
+                return await self._store_artifacts(task, lease, folder, video_id, produced, stored)
             async with AsyncExitStack() as stack:
                 plan = await self._storage(
                     task.id,
@@ -412,23 +422,33 @@ class Worker:
         )
 
     async def _store_artifacts(
-        self, task: Task, lease: Lease, folder: str, video_id: str, produced: Produced
+        self,
+        task: Task,
+        lease: Lease,
+        folder: str,
+        video_id: str,
+        produced: Produced,
+        stored: dict[str, Artifact] | None = None,
     ) -> Result:
         """Every produced file into the blob store; the result lists them as artifacts.
 
         The files stay in the task's temporary folder while storage is retried:
-        an outage never makes the engine run again.
+        an outage never makes the engine run again. `stored` holds the files a
+        stage stored already (by file name), which are not stored twice.
         """
         artifacts = []
+        stored = {} if stored is None else stored
         for artifact, path in produced:
-            key = f"{folder}/{artifact.key}"
-            await self._storage(
-                task.id,
-                lease,
-                STORE_FAILED,
-                functools.partial(self.blobs.put_file, key, path, artifact.mime),
-            )
-            artifacts.append(replace(artifact, key=key))
+            if artifact.key not in stored:
+                key = f"{folder}/{artifact.key}"
+                await self._storage(
+                    task.id,
+                    lease,
+                    STORE_FAILED,
+                    functools.partial(self.blobs.put_file, key, path, artifact.mime),
+                )
+                stored[artifact.key] = replace(artifact, key=key)
+            artifacts.append(stored[artifact.key])
         video = next((a for a in artifacts if a.role == "video"), None)
         cover = next((a for a in artifacts if a.role == "cover"), None)
         if video is None or cover is None:
@@ -443,6 +463,33 @@ class Worker:
             fps=24,
             artifacts=tuple(artifacts),
         )
+
+    def _stager(
+        self, task: Task, lease: Lease, folder: str, video_id: str, stored: dict[str, Artifact]
+    ) -> Stage:
+        """Records a song's stages (`worker/music.py`): its files stored, its partial
+        result written and, in the same transaction, that stage's callback.
+
+        A stage an earlier attempt of the task already recorded sends no second callback.
+        """
+        token = task.lease_token or ""
+        done = _STAGE_ORDER.get(stage_of(task), 0) if task.result is not None else 0
+
+        async def stage(files: Produced, name: str) -> None:
+            result = await self._store_artifacts(task, lease, folder, video_id, files, stored)
+            deliver = self._delivery_for if _STAGE_ORDER[name] > done else None
+            written = await record(
+                task.id,
+                f"its {name} stage",
+                lease,
+                lambda: self.store.tasks.stage(task.id, token, result, deliver),
+            )
+            if written is False:
+                raise LeaseLost()
+            if written and deliver is not None:
+                self._on_delivery()
+
+        return stage
 
     async def _heartbeat(self, task_id: str, token: str, progress: Progress, lease: Lease) -> None:
         interval = max(0.2, min(self.settings.lease_s / 3, 1.0))
@@ -463,6 +510,9 @@ class Worker:
                 lease.lost = True
                 return
             lease.renewed(sent_at)
+
+
+_STAGE_ORDER = {"": 0, "text": 1, "first": 2, "complete": 3}
 
 
 def _pid_alive(pid: int) -> bool:

@@ -40,6 +40,7 @@ from reelserve.engines.base import (
     ImageOutput,
     Kind,
     ProgressFn,
+    StemsOutput,
     TextOutput,
 )
 from reelserve.media.encode import Mp4Writer, write_png
@@ -179,6 +180,7 @@ def _plan(task: Task, spec: dict[str, Any], inputs: Inputs, out_dir: Path) -> _P
         "count": max(1, int(spec.get("count") or 1)),
         "duration_s": duration,
         "audio": audio,
+        "clips": [clip for _, clip in inputs.audio],
     }
     seed = _seed(task, spec, inputs, width, height)
     if kind is not Kind.VIDEO:
@@ -276,6 +278,8 @@ def _run_and_encode(
         if not isinstance(output, ImageOutput) or not output.images:
             raise EngineError(f"{engine.name} returned {type(output).__name__}, not images")
         return _encode_images(output.images, req, str(spec.get("image_format") or "png"), out_dir)
+    if kind is Kind.AUDIO and isinstance(output, StemsOutput):
+        return _encode_stems(output, str(spec.get("audio_format") or "mp3"), out_dir)
     if kind is Kind.AUDIO:
         if not isinstance(output, AudioOutput):
             raise EngineError(f"{engine.name} returned {type(output).__name__}, not audio")
@@ -471,3 +475,29 @@ def _encode_audio(audio: Audio, fmt: str, out_dir: Path) -> Produced:
             path,
         )
     ]
+
+
+def _encode_stems(output: StemsOutput, fmt: str, out_dir: Path) -> Produced:
+    """One file per stem (role `stem`, its name and a fresh id inline), in the engine's order."""
+    import uuid
+
+    from reelserve.media.audio import write_audio
+
+    if not output.stems:
+        raise EngineError("the engine separated no stems")
+    fmt = fmt if fmt in AUDIO_MIME else "mp3"
+    produced: Produced = []
+    for name, audio in output.stems.items():
+        path = out_dir / f"{name}.{fmt}"
+        write_audio(path, audio, fmt)
+        artifact = Artifact(
+            "audio",
+            "stem",
+            path.name,
+            AUDIO_MIME[fmt],
+            duration=audio.seconds,
+            bytes=path.stat().st_size,
+            data={"name": name, "id": str(uuid.uuid4())},
+        )
+        produced.append((artifact, path))
+    return produced
