@@ -11,6 +11,10 @@ A failure is a 422 naming the field as the client wrote it (`styleWeight`).
 Additions to the docs' schemas (Decisions, kept here):
 - `V3_5` is accepted wherever the docs list the full version enum (clients
   still send it; notes §4.2).
+- `prompt` is not required by the schema of generate and upload-cover (the
+  docs' newest export lists it; older ones and clients leave it out of custom
+  instrumentals): `rules.custom_fields` requires it where it is used — as the
+  idea (customMode false) or the lyrics (custom mode with vocals).
 - `generate-persona` has no schema in the docs: `taskId`, `audioId`, `name`,
   `description`, all required (notes §4.9).
 """
@@ -45,12 +49,17 @@ def schemas() -> dict[str, dict[str, Any]]:
     """Each endpoint's request schema by path (`/api/v1/generate`, ...)."""
     text = resources.files("reelserve.families.suno").joinpath("endpoints.json").read_text()
     raw: dict[str, Any] = json.loads(text)
-    out = {path: _with_old_versions(entry["schema"]) for path, entry in raw.items()}
+    out = {path: _adjusted(path, entry["schema"]) for path, entry in raw.items()}
     out[PERSONA] = _PERSONA_SCHEMA
     return out
 
 
-def _with_old_versions(schema: dict[str, Any]) -> dict[str, Any]:
+_PROMPT_BY_MODE = ("/api/v1/generate", "/api/v1/generate/upload-cover")
+
+
+def _adjusted(path: str, schema: dict[str, Any]) -> dict[str, Any]:
+    if path in _PROMPT_BY_MODE:
+        schema["required"] = [f for f in schema.get("required") or () if f != "prompt"]
     model = (schema.get("properties") or {}).get("model")
     if model and "V4" in (model.get("enum") or ()) and "V3_5" not in model["enum"]:
         model["enum"] = [v for v in VERSIONS if v in model["enum"] or v == "V3_5"]
