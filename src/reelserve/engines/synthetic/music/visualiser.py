@@ -9,7 +9,8 @@ the progress line's track, and a copy of the bar area already in the bar
 colour. The audio is analysed once too: for every frame, the power in
 BARS log-spaced bands (40 Hz to 16 kHz) of a ~46 ms window centred on the
 frame's time, tilted +3 dB/octave (so a typical mix looks level), in dB
-under the track's loudest, with an instant attack and a ~0.3 s release.
+under the track's loudest, with an instant attack and a ~0.3 s release
+(a bar is empty about a second into silence).
 
 Each frame is then the backdrop copied, the bars selected from the coloured
 copy with one boolean mask, and the progress line filled to the frame's
@@ -44,6 +45,7 @@ RANGE_DB = 48.0
 """Bars span this many dB under the track's loudest band."""
 TILT_DB_PER_OCTAVE = 3.0
 RELEASE_S = 0.3
+FLOOR = 0.03
 MAX_TEXT = 50
 """`author` and `domain_name` are cut to this many characters (KIE's limit)."""
 _CHUNK = 512
@@ -145,11 +147,15 @@ def _band_bins(n_fft: int, rate: int) -> tuple[Ints, Ints, Floats]:
 
 
 def _released(raw: Floats, decay: float) -> Floats:
-    """Instant attack, exponential release: each frame is at least `decay` times the last."""
+    """Instant attack, exponential release: each frame is at least `decay` times the last.
+
+    Levels under FLOOR then count as nothing, so a bar falls all the way in silence.
+    """
     smoothed = raw.copy()
     for i in range(1, len(smoothed)):
         np.maximum(smoothed[i], smoothed[i - 1] * decay, out=smoothed[i])
-    return smoothed
+    levels: Floats = np.maximum(smoothed - FLOOR, 0.0) / np.float32(1.0 - FLOOR)
+    return levels
 
 
 # --- the pictures -----------------------------------------------------------------------
