@@ -15,12 +15,14 @@ Decisions (classic methods, no model):
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from reelserve.engines.synthetic.dsp import Floats, frame_rms, to_mono
+from reelserve.engines.base import Samples
+from reelserve.engines.synthetic.dsp import Floats, to_mono
 from reelserve.engines.synthetic.music.theory import Key
 
 _MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -35,12 +37,12 @@ class Beat:
     beat0: float  # the time of a beat, s (taken as a downbeat)
 
 
-def _analysis_signal(samples: np.ndarray, rate: int, seconds: float = 90.0) -> Floats:  # type: ignore[type-arg]
+def _analysis_signal(samples: Samples, rate: int, seconds: float = 90.0) -> Floats:
     mono = to_mono(samples)
     return mono[: round(seconds * rate)]
 
 
-def estimate_beat(samples: np.ndarray, rate: int) -> Beat:  # type: ignore[type-arg]
+def estimate_beat(samples: Samples, rate: int) -> Beat:
     """Tempo (bpm, 60-180) and the time of a beat, from the onset envelope's periodicity."""
     mono = _analysis_signal(samples, rate)
     hop_s = _HOP / rate
@@ -53,18 +55,36 @@ def estimate_beat(samples: np.ndarray, rate: int) -> Beat:  # type: ignore[type-
     best, best_score = 120.0, -math.inf
     for bpm in np.arange(60.0, 180.5, 0.5):
         lag = 60.0 / bpm / hop_s
-        lo = int(math.floor(lag))
+        lo = math.floor(lag)
         if lo + 1 >= len(auto):
             continue
         value = auto[lo] + (auto[lo + 1] - auto[lo]) * (lag - lo)
         weight = math.exp(-0.5 * (math.log2(bpm / 110.0) / 0.9) ** 2)
         if value * weight > best_score:
             best, best_score = float(bpm), value * weight
-    period = 60.0 / best / hop_s
-    phases = np.arange(0.0, period, 0.5)
-    scores = [envelope[np.arange(p, len(envelope), period).astype(int)].sum() for p in phases]
-    phase = float(phases[int(np.argmax(scores))])
-    return Beat(round(best, 2), round(phase * hop_s, 4))
+    bpm, phase = _refine(envelope, best, hop_s)
+    return Beat(round(bpm, 3), round(phase * hop_s, 4))
+
+
+def _refine(envelope: Floats, bpm: float, hop_s: float) -> tuple[float, float]:
+    """The tempo within +-1.5 bpm (0.02 steps) and phase (hops) whose beat comb collects most onset.
+
+    A comb over the whole envelope pins the tempo far better than the
+    autocorrelation's peak: 0.05 bpm is under a frame of drift over a minute.
+    """
+    smoothed = np.convolve(envelope, np.hanning(5), mode="same")
+    best = (-math.inf, bpm, 0.0)
+    for candidate in np.arange(bpm - 1.5, bpm + 1.5001, 0.02):
+        period = 60.0 / candidate / hop_s
+        beats = np.arange(0.0, len(smoothed) - period, period)
+        phases = np.arange(0.0, period, 0.5)
+        at = np.rint(phases[:, None] + beats[None, :]).astype(int)
+        at = np.minimum(at, len(smoothed) - 1)
+        scores = smoothed[at].mean(axis=1)
+        k = int(np.argmax(scores))
+        if scores[k] > best[0]:
+            best = (float(scores[k]), float(candidate), float(phases[k]))
+    return best[1], best[2]
 
 
 def onset_envelope(mono: Floats, rate: int) -> Floats:
@@ -77,14 +97,14 @@ def onset_envelope(mono: Floats, rate: int) -> Floats:
     freqs = np.fft.rfftfreq(_HOP, 1.0 / rate)
     edges = (0.0, 200.0, 800.0, 3000.0, rate / 2)
     flux = np.zeros(count)
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         energy = np.log1p(100.0 * spectrum[:, (freqs >= lo) & (freqs < hi)].sum(axis=1))
         flux += np.maximum(np.diff(energy, prepend=energy[0]), 0.0)
     result: Floats = flux
     return result
 
 
-def chroma(samples: np.ndarray, rate: int) -> Floats:  # type: ignore[type-arg]
+def chroma(samples: Samples, rate: int) -> Floats:
     """Energy per pitch class (0 = C) over the first 90 s, 55-2000 Hz."""
     mono = _analysis_signal(samples, rate)
     n_fft = 8192
@@ -98,12 +118,13 @@ def chroma(samples: np.ndarray, rate: int) -> Floats:  # type: ignore[type-arg]
         total += (np.abs(np.fft.rfft(frames, axis=1)) ** 2).sum(axis=0)
     freqs = np.fft.rfftfreq(n_fft, 1.0 / rate)
     keep = (freqs >= 55.0) & (freqs <= 2000.0)
-    classes = np.round(12 * np.log2(freqs[keep] / 440.0) + 69).astype(int) % 12
-    result: Floats = np.bincount(classes, weights=np.sqrt(total[keep]), minlength=12)
+    classes = np.round(12 * np.log2(freqs[keep] / 440.0) + 69).astype(np.int64) % 12
+    counts = np.bincount(classes, weights=np.sqrt(total[keep]), minlength=12)
+    result: Floats = counts.astype(np.float64)
     return result
 
 
-def estimate_key(samples: np.ndarray, rate: int) -> Key:  # type: ignore[type-arg]
+def estimate_key(samples: Samples, rate: int) -> Key:
     """The major or minor key whose Krumhansl-Kessler profile best matches the chroma."""
     profile = chroma(samples, rate)
     if not profile.any():
@@ -119,13 +140,13 @@ def estimate_key(samples: np.ndarray, rate: int) -> Key:  # type: ignore[type-ar
 
 
 def pitch_contour(
-    samples: np.ndarray,  # type: ignore[type-arg]
+    samples: Samples,
     rate: int,
     beat: Beat,
     start: float,
     end: float,
 ) -> list[list[float]]:
-    """The strongest 110-1000 Hz pitch per eighth note in [start, end) as [pitch, s, e, 0.7] notes."""
+    """The strongest 110-1000 Hz pitch per eighth note in [start, end): [pitch, s, e, 0.7] notes."""
     mono = to_mono(samples)
     step = 30.0 / beat.tempo
     n_fft = 4096
@@ -163,11 +184,7 @@ def align(reference: Floats, target: Floats, max_lag: int = MAX_LAG) -> tuple[in
     if n == 0:
         return 0, 0.0
     ref, tgt = reference[:n], target[:n]
-    size = 1 << int(math.ceil(math.log2(2 * n)))
-    corr = np.fft.irfft(np.fft.rfft(tgt, size) * np.conj(np.fft.rfft(ref, size)), size)
-    lags = np.concatenate([np.arange(0, max_lag + 1), np.arange(-max_lag, 0)])
-    values = np.concatenate([corr[: max_lag + 1], corr[size - max_lag :]])
-    lag = int(lags[int(np.argmax(values))])
+    lag = _best_lag(ref, tgt, max_lag)
     moved = np.zeros(n)
     if lag >= 0:
         moved[lag:] = ref[: n - lag]
@@ -178,11 +195,30 @@ def align(reference: Floats, target: Floats, max_lag: int = MAX_LAG) -> tuple[in
     return lag, gain
 
 
-def loudness(samples: np.ndarray, rate: int, start: float, end: float) -> float:  # type: ignore[type-arg]
+def _best_lag(ref: Floats, tgt: Floats, max_lag: int) -> int:
+    """The lag maximising the cross-correlation over the loudest ~12 s excerpt of `ref`."""
+    n = len(ref)
+    size = min(1 << 19, 1 << math.ceil(math.log2(max(2, n))))
+    piece = max(1, size - 2 * max_lag)
+    if n > piece:
+        energy = np.cumsum(np.concatenate([[0.0], ref**2]))
+        starts = np.arange(0, n - piece + 1, max(1, piece // 4))
+        start = int(starts[int(np.argmax(energy[starts + piece] - energy[starts]))])
+    else:
+        start, piece = 0, n
+    lo, hi = max(0, start - max_lag), min(n, start + piece + max_lag)
+    ref_piece = np.zeros(hi - lo)
+    ref_piece[start - lo : start - lo + piece] = ref[start : start + piece]
+    tgt_piece = tgt[lo:hi]
+    size = 1 << math.ceil(math.log2(2 * (hi - lo)))
+    corr = np.fft.irfft(np.fft.rfft(tgt_piece, size) * np.conj(np.fft.rfft(ref_piece, size)), size)
+    lags = np.concatenate([np.arange(0, max_lag + 1), np.arange(-max_lag, 0)])
+    values = np.concatenate([corr[: max_lag + 1], corr[size - max_lag :]])
+    return int(lags[int(np.argmax(values))])
+
+
+def loudness(samples: Samples, rate: int, start: float, end: float) -> float:
     """RMS of `samples` between two times (all channels)."""
     a, b = max(0, round(start * rate)), max(0, round(end * rate))
     part = samples[a:b]
     return float(np.sqrt(np.mean(np.asarray(part, dtype=np.float64) ** 2))) if len(part) else 0.0
-
-
-__all__ = ["Beat", "align", "estimate_beat", "estimate_key", "frame_rms", "loudness", "pitch_contour"]

@@ -36,23 +36,45 @@ Note = list[float]
 """[pitch (MIDI), start (s), end (s), velocity (0-1)]."""
 
 # Steps of a 16-step bar: (GM drum pitch, step, velocity).
+
+
+def _hats(
+    pitch: int, steps: range | tuple[int, ...], velocity: float
+) -> tuple[tuple[int, int, float], ...]:
+    return tuple((pitch, s, velocity) for s in steps)
+
+
 DRUM_PATTERNS: dict[str, tuple[tuple[int, int, float], ...]] = {
-    "pop": ((36, 0, 1.0), (36, 6, 0.7), (36, 8, 0.9), (38, 4, 0.9), (38, 12, 0.9))
-    + tuple((42, s, 0.5) for s in range(0, 16, 2)),
-    "rock": ((36, 0, 1.0), (36, 8, 1.0), (36, 10, 0.7), (38, 4, 1.0), (38, 12, 1.0))
-    + tuple((42, s, 0.6) for s in range(0, 16, 2)),
-    "edm": tuple((36, s, 1.0) for s in (0, 4, 8, 12))
-    + ((39, 4, 0.8), (39, 12, 0.8))
-    + tuple((46, s, 0.5) for s in (2, 6, 10, 14)),
-    "hiphop": ((36, 0, 1.0), (36, 7, 0.8), (36, 10, 0.9), (38, 4, 1.0), (38, 12, 1.0))
-    + tuple((42, s, 0.35 + 0.15 * (s % 2 == 0)) for s in range(16)),
-    "jazz": ((36, 0, 0.4), (38, 12, 0.3)) + tuple((51, s, 0.5) for s in (0, 4, 6, 8, 12, 14)),
-    "folk": ((36, 0, 0.8), (36, 8, 0.7), (38, 4, 0.5), (38, 12, 0.5))
-    + tuple((42, s, 0.35) for s in (0, 4, 8, 12)),
-    "ballad": ((36, 0, 0.8), (36, 10, 0.5), (38, 8, 0.8)) + tuple((42, s, 0.35) for s in range(0, 16, 4)),
-    "funk": ((36, 0, 1.0), (36, 3, 0.6), (36, 10, 0.8), (38, 4, 1.0), (38, 12, 1.0), (38, 15, 0.3))
-    + tuple((42, s, 0.4 + 0.2 * (s % 4 == 0)) for s in range(16)),
-    "reggae": ((36, 8, 1.0), (38, 8, 0.8)) + tuple((42, s, 0.4) for s in range(2, 16, 4)),
+    "pop": (
+        *((36, 0, 1.0), (36, 6, 0.7), (36, 8, 0.9), (38, 4, 0.9), (38, 12, 0.9)),
+        *_hats(42, range(0, 16, 2), 0.5),
+    ),
+    "rock": (
+        *((36, 0, 1.0), (36, 8, 1.0), (36, 10, 0.7), (38, 4, 1.0), (38, 12, 1.0)),
+        *_hats(42, range(0, 16, 2), 0.6),
+    ),
+    "edm": (
+        *_hats(36, (0, 4, 8, 12), 1.0),
+        *((39, 4, 0.8), (39, 12, 0.8)),
+        *_hats(46, (2, 6, 10, 14), 0.5),
+    ),
+    "hiphop": (
+        *((36, 0, 1.0), (36, 7, 0.8), (36, 10, 0.9), (38, 4, 1.0), (38, 12, 1.0)),
+        *_hats(42, range(0, 16, 2), 0.5),
+        *_hats(42, range(1, 16, 2), 0.35),
+    ),
+    "jazz": (*((36, 0, 0.4), (38, 12, 0.3)), *_hats(51, (0, 4, 6, 8, 12, 14), 0.5)),
+    "folk": (
+        *((36, 0, 0.8), (36, 8, 0.7), (38, 4, 0.5), (38, 12, 0.5)),
+        *_hats(42, (0, 4, 8, 12), 0.35),
+    ),
+    "ballad": (*((36, 0, 0.8), (36, 10, 0.5), (38, 8, 0.8)), *_hats(42, range(0, 16, 4), 0.35)),
+    "funk": (
+        *((36, 0, 1.0), (36, 3, 0.6), (36, 10, 0.8), (38, 4, 1.0), (38, 12, 1.0), (38, 15, 0.3)),
+        *_hats(42, range(0, 16, 4), 0.6),
+        *_hats(42, tuple(s for s in range(16) if s % 4), 0.4),
+    ),
+    "reggae": (*((36, 8, 1.0), (38, 8, 0.8)), *_hats(42, range(2, 16, 4), 0.4)),
     "none": (),
 }
 # (step, length in steps, chord-tone index: 0 root, 1 third, 2 fifth, 7 octave).
@@ -92,7 +114,7 @@ class Plan:
 def compose(plan: Plan) -> dict[str, Any]:
     """The score for `plan`: sections, chords, notes per part, syllables and words."""
     bar = 240.0 / plan.tempo
-    first_bar = math.ceil((plan.start_s - plan.beat0) / bar - 1e-6)
+    first_bar = math.floor((plan.start_s - plan.beat0) / bar + 1e-6)
     last_bar = math.ceil((plan.end_s - plan.beat0) / bar - 1e-6)
     rng = seeded_rng("arrangement", plan.seed, plan.profile.name, plan.key.name)
     sections = _layout(plan, first_bar, last_bar)
@@ -115,6 +137,9 @@ def compose(plan: Plan) -> dict[str, Any]:
         "voice": plan.voice,
     }
     syllables, words, melody = _vocal_line(plan, sections, chords, bar)
+    inside = [i for i, s in enumerate(syllables) if plan.start_s <= s[0] and s[1] <= plan.end_s]
+    syllables, melody = [syllables[i] for i in inside], [melody[i] for i in inside]
+    words = [w for w in words if plan.start_s <= w[1] and w[2] <= plan.end_s]
     score["syllables"] = syllables
     score["words"] = words
     notes = _instrument_notes(plan, sections, chords, bar, rng, bool(syllables))
@@ -360,10 +385,11 @@ def _backing(
         if not section.chorus or not section.lines:
             continue
         for chord in chords:
-            if section_span(plan, section, chord):
+            if section_span(plan, section, chord) and chord.start >= plan.start_s:
                 third = chord.pitches[1]
                 pitch = low + 2 + (third - low - 2) % 12
-                out.append((chord.start, chord.end - 0.05, float(pitch), 0.45, "a"))
+                end = min(chord.end - 0.05, plan.end_s)
+                out.append((chord.start, round(end, 6), float(pitch), 0.45, "a"))
     return out
 
 
@@ -430,7 +456,9 @@ def _drums(
     if crash:
         out.append([49.0, chord.start, round(chord.start + 1.0, 6), 0.7])
     if variant == 2 and not quiet:
-        out.append([38.0, round(chord.start + 14 * step, 6), round(chord.start + 15 * step, 6), 0.4])
+        out.append(
+            [38.0, round(chord.start + 14 * step, 6), round(chord.start + 15 * step, 6), 0.4]
+        )
 
 
 def _bass(notes: dict[str, list[Note]], plan: Plan, chord: _Chord, step: float) -> None:

@@ -42,9 +42,13 @@ class Timbre:
 TIMBRES: dict[str, Timbre] = {
     "bass": Timbre((1.0, 0.55, 0.3, 0.12, 0.06), 0.005, 0.5, 0.55, 0.04),
     "keyboard": Timbre((1.0, 0.45, 0.22, 0.12, 0.07, 0.04, 0.02), 0.003, 0.9, 0.25, 0.15),
-    "guitar": Timbre(tuple(0.9 / k * (1.0 - 0.4 * (k % 2 == 0)) for k in range(1, 13)), 0.002, 0.35, 0.12, 0.08),
+    "guitar": Timbre(
+        tuple(0.9 / k * (1.0 - 0.4 * (k % 2 == 0)) for k in range(1, 13)), 0.002, 0.35, 0.12, 0.08
+    ),
     "synth": Timbre(tuple(1.0 / k for k in range(1, 15)), 0.01, 0.4, 0.7, 0.08, detune=0.006),
-    "strings": Timbre(tuple(1.0 / k**1.3 for k in range(1, 11)), 0.25, 2.0, 0.9, 0.35, detune=0.004),
+    "strings": Timbre(
+        tuple(1.0 / k**1.3 for k in range(1, 11)), 0.25, 2.0, 0.9, 0.35, detune=0.004
+    ),
     "brass": Timbre((1.0, 0.85, 0.65, 0.45, 0.3, 0.2, 0.12, 0.06), 0.04, 0.6, 0.75, 0.08),
     "woodwinds": Timbre((1.0, 0.25, 0.12, 0.04), 0.06, 1.0, 0.85, 0.1),
 }
@@ -94,10 +98,15 @@ class NoteRenderer:
         step = np.float32(midi_hz(pitch) * TABLE / rate)
         wave = self.table[(index * step).astype(np.int64) & (TABLE - 1)]
         if t.detune:
-            wave = 0.6 * wave + 0.4 * self.table[
-                (index * (step * np.float32(1.0 + t.detune))).astype(np.int64) & (TABLE - 1)
-            ]
-        return (wave * self._envelope(held, release)).astype(np.float32)
+            wave = (
+                0.6 * wave
+                + 0.4
+                * self.table[
+                    (index * (step * np.float32(1.0 + t.detune))).astype(np.int64) & (TABLE - 1)
+                ]
+            )
+        result: F32 = (wave * self._envelope(held, release)).astype(np.float32)
+        return result
 
     def _envelope(self, held: int, release: int) -> F32:
         t = self.timbre

@@ -20,45 +20,51 @@ from reelserve.engines.synthetic.dsp import seeded_rng
 _TAG = re.compile(r"^\s*\[([^\]]*)\]\s*$")
 _WORD = re.compile(r"[A-Za-z\u00C0-\u024F']+|[^\sA-Za-z\u00C0-\u024F']+")
 _VOWEL_GROUP = re.compile(r"[aeiouy\u00E0-\u00FF]+", re.IGNORECASE)
-STOPWORDS = frozenset(
+_STOP_TEXT = (
     "a an the and or but of to in on at for with about from by into over under is are was were "
     "be been being it its this that these those my your our their his her me you we they i he "
     "she them us song songs music track lyrics write make create some very so just like as "
-    "want need please can could would should will what who how when where why which not no".split()
+    "want need please can could would should will what who how when where why which not no"
 )
+STOPWORDS = frozenset(_STOP_TEXT.split(" "))
+# Rhyme families of nouns: every template ends in "... the {r}" or "... my {r}".
 RHYMES = (
-    ("night", "light", "bright", "tonight", "flight", "sight"),
-    ("heart", "start", "apart", "part", "art"),
-    ("fire", "higher", "desire", "wire", "choir"),
-    ("sky", "fly", "high", "why", "try", "by"),
-    ("rain", "again", "pain", "remain", "lane"),
-    ("home", "alone", "stone", "known", "own"),
-    ("day", "way", "stay", "away", "say", "play"),
-    ("dream", "seem", "stream", "gleam", "team"),
-    ("free", "sea", "be", "me", "see", "free"),
-    ("ground", "sound", "around", "found", "crowned"),
-    ("time", "line", "shine", "mine", "sign"),
-    ("door", "more", "floor", "shore", "before"),
+    ("night", "light", "flight", "sight"),
+    ("heart", "start", "art", "chart"),
+    ("fire", "desire", "wire", "choir"),
+    ("sky", "eye", "lullaby", "butterfly"),
+    ("rain", "train", "lane", "chain"),
+    ("day", "way", "bay", "ray"),
+    ("dream", "stream", "beam", "team"),
+    ("sea", "tree", "key", "melody"),
+    ("sound", "ground", "playground", "merry-go-round"),
+    ("time", "rhyme", "chime", "climb"),
+    ("door", "floor", "shore", "core"),
+    ("moon", "tune", "afternoon", "balloon"),
 )
 _VERSE = (
-    "Walking through the {w} in the {r}",
-    "Every {w} is calling me {r}",
+    "Walking through the {w} into the {r}",
+    "Every {w} is calling from the {r}",
     "I can feel the {w} beneath the {r}",
-    "Holding on to {w} and {r}",
-    "Whispers of the {w} fade {r}",
-    "Down the road of {w} we {r}",
-    "Counting every {w} until {r}",
+    "Holding on to {w} and the {r}",
+    "Whispers of the {w} across the {r}",
+    "Down the road of {w} toward the {r}",
+    "Counting every {w} until the {r}",
     "Where the {w} meets the {r}",
 )
 _CHORUS = (
-    "Oh {t}, carry me {r}",
-    "{t}, {t}, never let it {r}",
-    "We are {w} and we {r}",
-    "Sing it loud for {w} {r}",
-    "All we need is {w} {r}",
-    "Lift me up with {w} {r}",
+    "Oh {t}, carry me to the {r}",
+    "{t}, {t}, you are my {r}",
+    "We are {w} beneath the {r}",
+    "Sing it loud for {w} and the {r}",
+    "All we need is {w} and the {r}",
+    "Lift me up with {w} to the {r}",
 )
-_BRIDGE = ("And if the {w} should fall {r}", "I will find the {w} {r}", "Slowly now the {w} {r}")
+_BRIDGE = (
+    "And if the {w} should fall into the {r}",
+    "I will find the {w} inside the {r}",
+    "Slowly now the {w} becomes the {r}",
+)
 _FILLERS = ("love", "summer", "river", "city", "morning", "shadow", "ocean", "thunder", "wonder")
 
 
@@ -78,7 +84,7 @@ class Section:
 def sections(text: str) -> list[Section]:
     """`text` split at "[Tag]" lines; lines before any tag are a "Verse"; empty sections dropped."""
     out: list[Section] = []
-    tag, lines = "Verse", []
+    tag, lines = "Verse", list[str]()
     for raw in text.splitlines():
         match = _TAG.match(raw)
         if match:

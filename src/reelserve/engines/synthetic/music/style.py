@@ -212,7 +212,11 @@ def boost_style(content: str) -> str:
         key_text = "minor key" if profile.minor_bias > 0.5 else "major or minor key"
     words = [profile.name, tempo, key_text]
     words += [_INSTRUMENT_TEXT[i] for i in profile.instruments]
-    words += [_DRUM_TEXT.get(profile.drums, "drums"), f"{profile.bass} bass", f"{profile.mood} mood"]
+    words += [
+        _DRUM_TEXT.get(profile.drums, "drums"),
+        f"{profile.bass} bass",
+        f"{profile.mood} mood",
+    ]
     if profile.swing:
         words.append("swung eighths")
     seen = {w.lower() for w in original.split(", ")}

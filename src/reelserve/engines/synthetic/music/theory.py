@@ -126,7 +126,7 @@ def choose_tempo(style: str, low: float, high: float, rng: np.random.Generator) 
 
 
 def chord_pitches(key: Key, degree: int, root_pitch: int, sevenths: bool) -> list[int]:
-    """A diatonic chord on `degree`: pitches stacked in scale thirds from the tonic at root_pitch."""
+    """A diatonic chord on `degree`: scale thirds stacked, the tonic being at `root_pitch`."""
     count = 4 if sevenths else 3
     return [key.degree_pitch(degree + 2 * k, root_pitch) for k in range(count)]
 
@@ -165,8 +165,14 @@ def parse_sound_key(name: str) -> Key | None:
     match = re.fullmatch(r"([A-Ga-g])([#b]?)(m|min|minor|maj|major)?", text)
     if not match:
         return None
-    mode = "minor" if (match.group(3) or "").startswith("m") and match.group(3) not in (
-        "maj",
-        "major",
-    ) else "major"
+    mode = (
+        "minor"
+        if (match.group(3) or "").startswith("m")
+        and match.group(3)
+        not in (
+            "maj",
+            "major",
+        )
+        else "major"
+    )
     return Key(pitch_class(match.group(1), match.group(2)), mode)

@@ -132,7 +132,9 @@ def _phrase(
     bounds = [0, *starts[1:], n]
     starts[0] = min(starts[0], n)
     lengths = np.diff(bounds)
-    log_f0 = np.repeat([math.log(440.0 * 2.0 ** ((float(s[2]) - 69.0) / 12.0)) for s in phrase], lengths)
+    log_f0 = np.repeat(
+        [math.log(440.0 * 2.0 ** ((float(s[2]) - 69.0) / 12.0)) for s in phrase], lengths
+    )
     tracks = np.repeat([VOWELS.get(str(s[3])[:1], VOWELS["a"]) for s in phrase], lengths, axis=0)
     note_start = np.repeat(np.asarray(starts, dtype=np.float64), lengths)
     amp, hiss = np.zeros(n), np.zeros(n)
@@ -163,9 +165,9 @@ def _formant_filter(source: Floats, noise: Floats, tracks: Floats, rate: int) ->
     n_fft = fft_size(rate)
     voiced_spec, noise_spec = stft(source, n_fft), stft(noise, n_fft)
     at = np.clip(np.round(frame_times(len(voiced_spec), n_fft, rate) * rate).astype(int), 0, n - 1)
-    freqs = np.fft.rfftfreq(n_fft, 1.0 / rate)[None, :]
+    freqs: Floats = np.fft.rfftfreq(n_fft, 1.0 / rate).astype(np.float64)[None, :]
     formants = tracks[at]
-    envelope = np.full((len(at), freqs.shape[1]), 0.01)
+    envelope: Floats = np.full((len(at), freqs.shape[1]), 0.01, dtype=np.float64)
     for i, (gain, width) in enumerate(((1.0, 100.0), (0.6, 120.0), (0.35, 170.0))):
         envelope += gain / (1.0 + ((freqs - formants[:, i : i + 1]) / (width / 2)) ** 2)
     envelope += 0.25 / (1.0 + ((freqs - 2900.0) / 250.0) ** 2)  # the singer's formant
