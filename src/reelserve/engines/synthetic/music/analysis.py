@@ -55,15 +55,21 @@ def estimate_beat(samples: Samples, rate: int) -> Beat:
     best, best_score = 120.0, -math.inf
     for bpm in np.arange(60.0, 180.5, 0.5):
         lag = 60.0 / bpm / hop_s
-        lo = math.floor(lag)
-        if lo + 1 >= len(auto):
-            continue
-        value = auto[lo] + (auto[lo + 1] - auto[lo]) * (lag - lo)
+        # The beat, its double and its half all recur in music on the beat (not on triplets).
+        value = _at(auto, lag) + 0.5 * _at(auto, 2 * lag) + 0.5 * _at(auto, lag / 2)
         weight = math.exp(-0.5 * (math.log2(bpm / 110.0) / 0.9) ** 2)
         if value * weight > best_score:
             best, best_score = float(bpm), value * weight
     bpm, phase = _refine(envelope, best, hop_s)
     return Beat(round(bpm, 3), round(phase * hop_s, 4))
+
+
+def _at(values: Floats, position: float) -> float:
+    """`values` linearly interpolated at a fractional index (0 beyond the end)."""
+    lo = math.floor(position)
+    if lo + 1 >= len(values):
+        return 0.0
+    return float(values[lo] + (values[lo + 1] - values[lo]) * (position - lo))
 
 
 def _refine(envelope: Floats, bpm: float, hop_s: float) -> tuple[float, float]:

@@ -30,7 +30,12 @@ import numpy as np
 from reelserve.engines.synthetic.dsp import seeded_rng
 from reelserve.engines.synthetic.music import lyrics as lyr
 from reelserve.engines.synthetic.music.style import Profile
-from reelserve.engines.synthetic.music.theory import Key, chord_name, chord_pitches
+from reelserve.engines.synthetic.music.theory import (
+    Key,
+    choose_progression,
+    chord_name,
+    chord_pitches,
+)
 
 Note = list[float]
 """[pitch (MIDI), start (s), end (s), velocity (0-1)]."""
@@ -118,7 +123,7 @@ def compose(plan: Plan) -> dict[str, Any]:
     last_bar = math.ceil((plan.end_s - plan.beat0) / bar - 1e-6)
     rng = seeded_rng("arrangement", plan.seed, plan.profile.name, plan.key.name)
     sections = _layout(plan, first_bar, last_bar)
-    verse_prog, chorus_prog = _progressions(plan, rng)
+    verse_prog, chorus_prog = _progressions(plan)
     chords = _chords(plan, sections, verse_prog, chorus_prog, bar)
     score: dict[str, Any] = {
         "seed": plan.seed,
@@ -240,13 +245,11 @@ def _instrumental_layout(plan: Plan, first: int, last: int) -> list[_Section]:
     return out
 
 
-def _progressions(plan: Plan, rng: np.random.Generator) -> tuple[tuple[int, ...], ...]:
-    from reelserve.engines.synthetic.music.theory import choose_progression
-
-    key_rng = seeded_rng("progression", plan.key.name, plan.profile.name, plan.seed)
-    verse = choose_progression(plan.key, plan.profile.sevenths, key_rng)
-    chorus = choose_progression(plan.key, plan.profile.sevenths, key_rng)
-    del rng
+def _progressions(plan: Plan) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The verse's and the chorus's four-bar loops (seeded per track: arrangements differ)."""
+    rng = seeded_rng("progression", plan.key.name, plan.profile.name, plan.seed)
+    verse = choose_progression(plan.key, plan.profile.sevenths, rng)
+    chorus = choose_progression(plan.key, plan.profile.sevenths, rng)
     return verse, chorus
 
 

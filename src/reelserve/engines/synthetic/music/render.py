@@ -50,14 +50,23 @@ MIX: dict[str, tuple[float, float]] = {
     "brass": (0.28, 0.2),
     "woodwinds": (0.28, -0.2),
 }
+ALWAYS = ("vocals", "backing_vocals")
 _LOOP_TAIL_S = 2.0
 _ECHO_S, _ECHO_GAIN = 0.27, 0.18
 
 
 def render_parts(recipe: Mapping[str, Any], sources: Sequence[Audio] = ()) -> Parts:
-    """Every part of `recipe`, float32 (n_samples, 2); their sum is the track (see module doc)."""
+    """Every part of `recipe`, float32 (n_samples, 2); their sum is the track (see module doc).
+
+    `vocals` and `backing_vocals` are always there (silent when nothing is sung).
+    """
     headroom = float(recipe.get("headroom", 1.0))
-    return scaled_parts(unscaled_parts(recipe, sources), headroom)
+    parts = scaled_parts(unscaled_parts(recipe, sources), headroom)
+    n = int(recipe["n_samples"])
+    for name in ALWAYS:
+        if name not in parts:
+            parts[name] = np.zeros((n, 2), dtype=np.float32)
+    return parts
 
 
 def scaled_parts(parts: Mapping[str, Any], headroom: float) -> Parts:

@@ -189,9 +189,10 @@ def boost_style(content: str) -> str:
 
     The genre, a tempo range (or the explicit bpm), the mode (or the explicit
     key), the instruments and the mood this engine would actually use for
-    `content`, after the original words: "Pop, Mysterious" ->
-    "Pop, Mysterious, pop, 96-124 bpm, major or minor key, piano/keys, guitar,
-    synth lead, punchy pop drums, melodic bass, warm mood".
+    `content`, after the original words (those already there are not
+    repeated): "Pop, Mysterious" -> "Pop, Mysterious, 96-124 bpm, major or
+    minor key, piano/keys, guitar, synth lead, punchy pop drums, pop bass,
+    warm mood".
     """
     original = ", ".join(part.strip() for part in content.split(",") if part.strip())
     profile = profile_for(content)
