@@ -33,6 +33,7 @@ from reelserve.engines.base import (
 )
 from reelserve.engines.synthetic import audio, image, speech, text, video, video_tools
 from reelserve.engines.synthetic.music import MUSIC_CAPABILITIES, run_music
+from reelserve.engines.synthetic.music.tools import TOOL_CAPABILITIES, run_tool
 from reelserve.engines.synthetic.scene import make_look
 
 _NOT_VIDEO: dict[Capability, Callable[[EngineRequest], ImageOutput | AudioOutput | TextOutput]] = {
@@ -67,13 +68,7 @@ class SyntheticEngine(Engine):
     """
 
     name: ClassVar[str] = "synthetic"
-    # The music engine's audio_to_midi, music_video and convert_audio come with the other
-    # helper's modules (separate/transcribe/visualiser); until then they are not declared.
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability) - {
-        Capability.AUDIO_TO_MIDI,
-        Capability.MUSIC_VIDEO,
-        Capability.CONVERT_AUDIO,
-    }
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability)
     description: ClassVar[str] = (
         "Procedural media on the CPU (not AI): prompt-derived colours, moving shapes and "
         "the prompt text on images and videos, a formant voice, synthesised effects and "
@@ -86,6 +81,10 @@ class SyntheticEngine(Engine):
         """Validate `request` now; video frames are then generated as they are consumed."""
         if request.operation in MUSIC_CAPABILITIES:
             return run_music(request, progress)
+        if request.operation in TOOL_CAPABILITIES:
+            result = run_tool(request)
+            progress(1.0)
+            return result
         if request.operation.kind is not Kind.VIDEO:
             result = _NOT_VIDEO[request.operation](request)
             progress(1.0)
