@@ -42,6 +42,11 @@ STEM_GROUP = {
 INTERNAL_ERROR = "Internal Error - Please try again later"
 
 
+def _kie(name: str) -> str:
+    """KIE's word for a stem in its URL keys: `vocal_url`, `drums_url`, `backing_vocals_url`."""
+    return "vocal" if name == "vocals" else name
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -188,7 +193,7 @@ def stems_record(task: Task, links: MediaLinks) -> dict[str, Any]:
                 }
                 for name, stem_id, url, duration in stems
             ],
-            **{_camel(k) + "Url": urls.get(k) for k in STEM_KEYS},
+            **{_camel(_kie(k)) + "Url": urls.get(k) for k in STEM_KEYS},
         }
     return {
         "taskId": task.id,
@@ -215,7 +220,7 @@ def stems_payload(task: Task, links: MediaLinks) -> dict[str, Any]:
     split = task.params.get("mode") == "split_stem"
     keys = [k for k in STEM_KEYS if k != "instrumental"] if split else ["instrumental", "vocals"]
     info: dict[str, Any] = {"origin_url": ""}
-    info |= {f"{k}_url": urls.get(k, "") for k in keys}
+    info |= {f"{_kie(k)}_url": urls.get(k, "") for k in keys}
     return {
         "code": 200,
         "msg": "vocal Removal generated successfully.",
