@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 import httpx
 
@@ -531,8 +531,13 @@ class AsyncSuno:
     async def get_cover(self, task_id: str) -> CoverRecord:
         return await self._typed(CoverRecord, "suno_cover", task_id)
 
+    @overload
+    def task(self, task_id: str) -> AsyncMusicTask: ...
+    @overload
+    def task(self, task_id: str, kind: TaskKind) -> AsyncTask: ...
     def task(self, task_id: str, kind: TaskKind = "suno") -> AsyncTask:
-        """A handle on an existing task (an `AsyncMusicTask` for songs)."""
+        """A handle on an existing task: an `AsyncMusicTask` for songs (the default kind),
+        else an `AsyncTask` of `kind`."""
         if kind == "suno":
             return AsyncMusicTask(self._c, task_id)
         return AsyncTask(self._c, task_id, kind)

@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 import httpx
 
@@ -490,8 +490,14 @@ class Suno:
     def get_cover(self, task_id: str) -> CoverRecord:
         return self._typed(CoverRecord, "suno_cover", task_id)
 
+    @overload
+    def task(self, task_id: str) -> MusicTask: ...
+    @overload
+    def task(self, task_id: str, kind: TaskKind) -> Task: ...
     def task(self, task_id: str, kind: TaskKind = "suno") -> Task:
-        """A handle on an existing task (a `MusicTask` for songs)."""
+        """A handle on an existing task: a `MusicTask` for songs (the default kind), else
+        a `Task` of `kind` (`suno_lyrics`, `suno_wav`, `suno_stems`, `suno_midi`,
+        `suno_mp4`, `suno_cover`)."""
         return MusicTask(self._c, task_id) if kind == "suno" else Task(self._c, task_id, kind)
 
     def _typed(self, cls: type[R], kind: TaskKind, task_id: str) -> R:
