@@ -157,3 +157,46 @@ async def test_a_read_after_a_write_through_this_process_is_fresh(store: Store) 
     assert (await store.tasks.get(n.id)).status is Status.RUNNING  # type: ignore[union-attr]
     await store.tasks.succeed(n.id, claimed.lease_token or "", RESULT)
     assert (await store.tasks.get(n.id)).status is Status.SUCCEEDED  # type: ignore[union-attr]
+
+
+async def test_a_stage_records_a_partial_result_and_its_delivery_in_one_write(
+    store: Store,
+) -> None:
+    from reelserve.callbacks.models import NewDelivery
+    from reelserve.tasks.models import Artifact
+
+    new = new_task()
+    await store.tasks.insert(new)
+    claimed = await store.tasks.claim("w1", {"synthetic"}, 30)
+    assert claimed is not None and claimed.lease_token
+    sheet = Artifact("text", "sheet", "media/t/v/sheets.json", "application/json", data={"a": 1})
+    partial = Result("v", artifacts=(sheet,))
+
+    def delivery(task: object) -> NewDelivery:
+        return NewDelivery.create(new.id, "k1", "https://example.com/cb", '{"x":1}', "text")
+
+    assert await store.tasks.stage(new.id, claimed.lease_token, partial, delivery)
+    staged = await store.tasks.get(new.id, fresh=True)
+    assert staged is not None and staged.status is Status.RUNNING
+    assert staged.result is not None and staged.result.of_role("sheet")[0].data == {"a": 1}
+    ((recorded, _),) = await store.deliveries.for_task(new.id)
+    assert recorded.stage == "text" and recorded.body == '{"x":1}'
+    # A lost lease writes neither the stage nor its delivery.
+    assert not await store.tasks.stage(new.id, "not-the-token", partial, delivery)
+    assert len(await store.deliveries.for_task(new.id)) == 1
+    # Children are found by their parent.
+    child = NewTask(**{**new.__dict__, "id": str(uuid.uuid4()), "parent_id": new.id})
+    await store.tasks.insert(child)
+    assert [t.id for t in await store.tasks.children(new.id)] == [child.id]
+
+
+async def test_personas_are_one_per_track(store: Store) -> None:
+    from reelserve.store.personas import Persona, PersonaExists
+
+    first = Persona("persona_1", "k1", "suno_t", "track-a", "Name", "Desc", 1.0)
+    await store.personas.create(first)
+    assert await store.personas.get("persona_1") == first
+    assert await store.personas.for_track("track-a") == first
+    with pytest.raises(PersonaExists):
+        await store.personas.create(Persona("persona_2", "k1", "suno_t", "track-a", "N", "D", 2.0))
+    assert await store.personas.get("persona_2") is None

@@ -7,7 +7,7 @@ import time
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, case, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from reelserve.callbacks.models import Attempt, Delivery, DeliveryState, NewDelivery, origin_of
@@ -56,6 +56,21 @@ def _delivery(row: Any) -> Delivery:
     )
 
 
+_EARLIER = deliveries.alias("earlier")
+_IN_ORDER = or_(
+    deliveries.c.stage == "",
+    ~exists().where(
+        _EARLIER.c.task_id == deliveries.c.task_id,
+        _EARLIER.c.seq < deliveries.c.seq,
+        _EARLIER.c.state == DeliveryState.PENDING.value,
+        _EARLIER.c.stage != "",
+    ),
+)
+"""A staged callback (Suno's `text`, `first`, `complete`) waits while an earlier stage of
+its task is still pending, so a receiver gets them in order, retries included; a stage
+that is given up on (abandoned, failed) no longer holds the next one back."""
+
+
 class DeliveryStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -75,6 +90,7 @@ class DeliveryStore:
             deliveries.c.state == DeliveryState.PENDING.value,
             deliveries.c.next_attempt_at <= now,
             or_(deliveries.c.lease_expires_at.is_(None), deliveries.c.lease_expires_at < now),
+            _IN_ORDER,
         )
         if skip_origins:
             due = and_(due, deliveries.c.origin.not_in(list(skip_origins)))
@@ -175,6 +191,8 @@ class DeliveryStore:
 
         One being sent right now counts from when its lease lapses, not from
         its due time: else the loop would spin while a slow receiver holds it.
+        A stage held back by an earlier one does not count (the earlier one's
+        end wakes the loop).
         """
         now = time.time()
         claimable_at = case(
@@ -182,6 +200,6 @@ class DeliveryStore:
             else_=deliveries.c.next_attempt_at,
         )
         stmt = select(func.min(claimable_at)).where(
-            deliveries.c.state == DeliveryState.PENDING.value
+            deliveries.c.state == DeliveryState.PENDING.value, _IN_ORDER
         )
         return await self._db.read(lambda conn: conn.scalar(stmt))

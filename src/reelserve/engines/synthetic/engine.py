@@ -2,7 +2,8 @@
 
 It dispatches on `request.operation` to the module of the output's kind:
 `video` / `video_tools` (frames, lazily; a soundtrack from `audio` when the
-request asks for sound), `image`, `speech` and `audio`, `text`. The server
+request asks for sound), `image`, `speech` and `audio`, `text`, and the
+Suno family's songs, stems and lyrics to `music.run_music`. The server
 decides every size and length (geometry, counts, durations, sample rates)
 before it calls `run`; the engine only checks what it needs and raises
 `EngineError(fail_code=400)` when a required input is missing.
@@ -16,7 +17,6 @@ from dataclasses import replace
 from typing import ClassVar
 
 from reelserve.engines.base import (
-    MUSIC_OPERATIONS,
     Audio,
     AudioOutput,
     Capability,
@@ -32,6 +32,7 @@ from reelserve.engines.base import (
     TextOutput,
 )
 from reelserve.engines.synthetic import audio, image, speech, text, video, video_tools
+from reelserve.engines.synthetic.music import MUSIC_CAPABILITIES, run_music
 from reelserve.engines.synthetic.scene import make_look
 
 _NOT_VIDEO: dict[Capability, Callable[[EngineRequest], ImageOutput | AudioOutput | TextOutput]] = {
@@ -58,22 +59,33 @@ class SyntheticEngine(Engine):
     Images: a procedural landscape with the prompt, a restyle of the input,
     a Lanczos upscale, a flood-fill cut-out (RGBA). Audio: a formant voice,
     effects, a band-pass/noise gate. Text: a transcript that says it is
-    synthetic, character ids.
+    synthetic, character ids. Music: procedural songs (wavetable band, a sung
+    formant voice, template lyrics), their exact stems from the recipe, and
+    derived songs (extend, replace a section, add vocals or a band, cover, mashup).
 
     >>> out = SyntheticEngine().run(request, progress=lambda f: None)
     """
 
     name: ClassVar[str] = "synthetic"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability) - MUSIC_OPERATIONS
+    # The music engine's audio_to_midi, music_video and convert_audio come with the other
+    # helper's modules (separate/transcribe/visualiser); until then they are not declared.
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability) - {
+        Capability.AUDIO_TO_MIDI,
+        Capability.MUSIC_VIDEO,
+        Capability.CONVERT_AUDIO,
+    }
     description: ClassVar[str] = (
         "Procedural media on the CPU (not AI): prompt-derived colours, moving shapes and "
         "the prompt text on images and videos, a formant voice, synthesised effects and "
-        "soundtracks, a transcript that says it is synthetic; deterministic for a given "
+        "soundtracks, procedural songs with a sung formant voice and exact stems, a "
+        "transcript that says it is synthetic; deterministic for a given "
         "request and seed."
     )
 
     def run(self, request: EngineRequest, progress: ProgressFn) -> Output:
         """Validate `request` now; video frames are then generated as they are consumed."""
+        if request.operation in MUSIC_CAPABILITIES:
+            return run_music(request, progress)
         if request.operation.kind is not Kind.VIDEO:
             result = _NOT_VIDEO[request.operation](request)
             progress(1.0)
