@@ -1,5 +1,6 @@
 """The client side of the `reelserve` command: generate, extend, aleph, veo, image, upload,
-status, credits. Each talks to a server through the SDK (`reelserve.client`).
+status, credits, and the `music` group (cli_music.py). Each talks to a server through
+the SDK (`reelserve.client`).
 
 Exit codes: 0 done; 1 the server refused or the task failed; 2 usage (bad flag,
 no API key, no such file); 124 `--wait` timed out (the task goes on).
@@ -444,5 +445,8 @@ def credits(
 
 def register(app: typer.Typer) -> None:
     """Add the client commands to the `reelserve` command."""
+    from reelserve.cli_music import music_app
+
     for command in (generate, extend, aleph, veo, image, upload, status, credits):
         app.command()(command)
+    app.add_typer(music_app, name="music")

@@ -15,7 +15,7 @@ Example::
 
 from __future__ import annotations
 
-from reelserve.client.aio import AsyncClient, AsyncTask
+from reelserve.client.aio import AsyncClient, AsyncMusicTask, AsyncTask
 from reelserve.client.calls import RetryPolicy
 from reelserve.client.config import KIE_BASE_URL, KIE_UPLOAD_BASE_URL
 from reelserve.client.errors import (
@@ -49,41 +49,79 @@ from reelserve.client.models import (
     TaskRecord,
     UploadedFile,
 )
-from reelserve.client.sync import Client, Task
+from reelserve.client.suno_models import (
+    SUNO_FAILURES,
+    AlignedWord,
+    BoostedStyle,
+    CoverRecord,
+    LyricsRecord,
+    LyricsSheet,
+    MidiInstrument,
+    MidiNote,
+    MidiRecord,
+    MusicRecord,
+    MusicVideoRecord,
+    Persona,
+    Stem,
+    StemsRecord,
+    SunoTrack,
+    TimestampedLyrics,
+    WavRecord,
+)
+from reelserve.client.sync import Client, MusicTask, Task
 
 __all__ = [
     "KIE_BASE_URL",
     "KIE_UPLOAD_BASE_URL",
+    "SUNO_FAILURES",
     "APIError",
     "AlephRecord",
+    "AlignedWord",
     "AsyncClient",
+    "AsyncMusicTask",
     "AsyncTask",
     "BadRequest",
+    "BoostedStyle",
     "CallbackDelivery",
     "Client",
+    "CoverRecord",
     "DeliveryAttempt",
     "FeatureDisabled",
     "GenerationFailed",
     "InsufficientCredits",
+    "LyricsRecord",
+    "LyricsSheet",
     "Maintenance",
     "MarketModel",
     "MarketRecord",
+    "MidiInstrument",
+    "MidiNote",
+    "MidiRecord",
+    "MusicRecord",
+    "MusicTask",
+    "MusicVideoRecord",
     "NotFound",
+    "Persona",
     "RateLimited",
     "ReelserveError",
     "RetryPolicy",
     "RunwayRecord",
     "ServerError",
     "SourceUnreachable",
+    "Stem",
+    "StemsRecord",
+    "SunoTrack",
     "Task",
     "TaskError",
     "TaskExpired",
     "TaskFailed",
     "TaskRecord",
+    "TimestampedLyrics",
     "TransportError",
     "Unauthorized",
     "UploadedFile",
     "ValidationError",
     "WaitTimeout",
+    "WavRecord",
     "WebhookVerificationError",
 ]

@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 import httpx
 
@@ -42,11 +43,33 @@ from reelserve.client.models import (
     UploadedFile,
     VeoRecord,
 )
+from reelserve.client.suno_models import (
+    BoostedStyle,
+    CoverRecord,
+    LyricsRecord,
+    MidiRecord,
+    MusicRecord,
+    MusicVideoRecord,
+    Persona,
+    StemsRecord,
+    TimestampedLyrics,
+    WavRecord,
+    music_record,
+)
 from reelserve.client.sync import ProgressHook
-from reelserve.client.tasks import TaskKind, get_call, temp_path_for
-from reelserve.client.waiting import PollBackoff, settle
+from reelserve.client.tasks import (
+    TaskKind,
+    get_call,
+    like,
+    media_url,
+    temp_path_for,
+    track_files,
+)
+from reelserve.client.waiting import PollBackoff, Until, settle
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R", bound=TaskRecord)
 
 
 class AsyncTask:
@@ -71,16 +94,19 @@ class AsyncTask:
         timeout: float | None = 600.0,  # noqa: ASYNC109 - the same signature as Task.wait
         poll_interval: float = 1.0,
         on_progress: ProgressHook | None = None,
+        until: Until = "complete",
     ) -> TaskRecord:
         """Poll until the task ends: its record on success; `TaskFailed` on failure,
-        `TaskExpired` when its media is gone, `WaitTimeout` after `timeout` seconds."""
+        `TaskExpired` when its media is gone, `WaitTimeout` after `timeout` seconds.
+        `until="first"` returns as soon as a first result is usable (a song's
+        FIRST_SUCCESS with track 0's MP3); for other families it is the same as "complete"."""
         backoff = PollBackoff(poll_interval)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             record = await self.get()
             if on_progress is not None:
                 on_progress(record)
-            if settle(record):
+            if settle(record, until):
                 return record
             delay = backoff.next_delay(record)
             if deadline is not None:
@@ -102,7 +128,47 @@ class AsyncTask:
         record = self.record if self.record is not None and self.record.finished else None
         record = record or await self.wait(timeout=timeout)
         settle(record)
-        return await self._client.download(record.video_url, path)
+        return await self._client.download(media_url(record), path)
+
+
+class AsyncMusicTask(AsyncTask):
+    """A Suno song task (two tracks): `wait(until="first")`, `download_tracks`, and
+    `get`/`wait` typed as `MusicRecord`. `download` saves track 0's MP3."""
+
+    def __init__(self, client: AsyncClient, task_id: str) -> None:
+        super().__init__(client, task_id, "suno")
+
+    def __repr__(self) -> str:
+        return f"AsyncMusicTask(id={self.id!r})"
+
+    async def get(self) -> MusicRecord:
+        return music_record(await super().get())
+
+    async def wait(
+        self,
+        timeout: float | None = 600.0,  # noqa: ASYNC109 - the same signature as Task.wait
+        poll_interval: float = 1.0,
+        on_progress: ProgressHook | None = None,
+        until: Until = "complete",
+    ) -> MusicRecord:
+        return music_record(await super().wait(timeout, poll_interval, on_progress, until))
+
+    async def download_tracks(
+        self,
+        directory: str | os.PathLike[str] = ".",
+        *,
+        covers: bool = True,
+        timeout: float | None = 600.0,  # noqa: ASYNC109 - the same signature as Task.download
+    ) -> list[Path]:
+        """Wait for the song to complete, then save each track's MP3 (`<track id>.mp3`)
+        and, with `covers`, its cover art into `directory`; the files, in track order."""
+        record = self.record if self.record is not None and self.record.succeeded else None
+        done = music_record(record or await self.wait(timeout=timeout))
+        settle(done)
+        return [
+            await self._client.download(url, target)
+            for url, target in track_files(done, Path(directory), covers)
+        ]
 
 
 class AsyncRunway:
@@ -385,6 +451,103 @@ class AsyncFluxKontext:
         return AsyncTask(self._c, task_id, "flux")
 
 
+def _song(
+    build: Callable[P, Call[str]],
+) -> Callable[Concatenate[AsyncSuno, P], Coroutine[Any, Any, AsyncMusicTask]]:
+    """An `AsyncSuno` method that submits the song `build` makes; its `AsyncMusicTask`."""
+
+    async def submit(self: AsyncSuno, /, *args: P.args, **kwargs: P.kwargs) -> AsyncMusicTask:
+        return AsyncMusicTask(self._c, await self._c._run(build(*args, **kwargs)))
+
+    like(submit, build, "AsyncMusicTask")
+    return submit
+
+
+def _derived(
+    build: Callable[P, Call[str]], kind: TaskKind
+) -> Callable[Concatenate[AsyncSuno, P], Coroutine[Any, Any, AsyncTask]]:
+    """An `AsyncSuno` method that submits a task of `kind` (lyrics, WAV, stems…)."""
+
+    async def submit(self: AsyncSuno, /, *args: P.args, **kwargs: P.kwargs) -> AsyncTask:
+        return AsyncTask(self._c, await self._c._run(build(*args, **kwargs)), kind)
+
+    like(submit, build, "AsyncTask")
+    return submit
+
+
+class AsyncSuno:
+    """Suno (kie-families.md §6), awaited: the same methods as `Client.suno`."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._c = client
+
+    generate = _song(endpoints.suno_generate)
+    extend = _song(endpoints.suno_extend)
+    upload_cover = _song(endpoints.suno_upload_cover)
+    upload_extend = _song(endpoints.suno_upload_extend)
+    add_vocals = _song(endpoints.suno_add_vocals)
+    add_instrumental = _song(endpoints.suno_add_instrumental)
+    replace_section = _song(endpoints.suno_replace_section)
+    mashup = _song(endpoints.suno_mashup)
+    sounds = _song(endpoints.suno_sounds)
+    lyrics = _derived(endpoints.suno_lyrics, "suno_lyrics")
+    wav = _derived(endpoints.suno_wav, "suno_wav")
+    stems = _derived(endpoints.suno_stems, "suno_stems")
+    midi = _derived(endpoints.suno_midi, "suno_midi")
+    music_video = _derived(endpoints.suno_music_video, "suno_mp4")
+    cover = _derived(endpoints.suno_cover, "suno_cover")
+
+    async def timestamped_lyrics(self, task_id: str, audio_id: str) -> TimestampedLyrics:
+        """When each word of a finished track is sung (synchronous on the server)."""
+        return await self._c._run(endpoints.suno_timestamped_lyrics(task_id, audio_id))
+
+    async def persona(self, task_id: str, audio_id: str, name: str, description: str) -> Persona:
+        """A persona from a track, for later custom-mode songs' `persona_id`."""
+        return await self._c._run(endpoints.suno_persona(task_id, audio_id, name, description))
+
+    async def boost_style(self, content: str) -> BoostedStyle:
+        """A fuller style line from a short one, e.g. "Pop, Mysterious"."""
+        return await self._c._run(endpoints.suno_boost_style(content))
+
+    async def get(self, task_id: str) -> MusicRecord:
+        """A song task's record (`generate/record-info`)."""
+        return music_record(await self._c._run(endpoints.suno_get("suno", task_id)))
+
+    async def get_lyrics(self, task_id: str) -> LyricsRecord:
+        return await self._typed(LyricsRecord, "suno_lyrics", task_id)
+
+    async def get_wav(self, task_id: str) -> WavRecord:
+        return await self._typed(WavRecord, "suno_wav", task_id)
+
+    async def get_stems(self, task_id: str) -> StemsRecord:
+        return await self._typed(StemsRecord, "suno_stems", task_id)
+
+    async def get_midi(self, task_id: str) -> MidiRecord:
+        return await self._typed(MidiRecord, "suno_midi", task_id)
+
+    async def get_music_video(self, task_id: str) -> MusicVideoRecord:
+        return await self._typed(MusicVideoRecord, "suno_mp4", task_id)
+
+    async def get_cover(self, task_id: str) -> CoverRecord:
+        return await self._typed(CoverRecord, "suno_cover", task_id)
+
+    @overload
+    def task(self, task_id: str) -> AsyncMusicTask: ...
+    @overload
+    def task(self, task_id: str, kind: TaskKind) -> AsyncTask: ...
+    def task(self, task_id: str, kind: TaskKind = "suno") -> AsyncTask:
+        """A handle on an existing task: an `AsyncMusicTask` for songs (the default kind),
+        else an `AsyncTask` of `kind`."""
+        if kind == "suno":
+            return AsyncMusicTask(self._c, task_id)
+        return AsyncTask(self._c, task_id, kind)
+
+    async def _typed(self, cls: type[R], kind: TaskKind, task_id: str) -> R:
+        record = await self._c._run(endpoints.suno_get(kind, task_id))
+        assert isinstance(record, cls)
+        return record
+
+
 class AsyncClient:
     """The reelserve (or KIE) API, synchronously. `transport` lets tests and proxies
     plug in any httpx transport; `retry` sets retries of calls safe to repeat."""
@@ -410,6 +573,7 @@ class AsyncClient:
         self.veo = AsyncVeo(self)
         self.gpt4o_image = AsyncGpt4oImage(self)
         self.flux_kontext = AsyncFluxKontext(self)
+        self.suno = AsyncSuno(self)
         self.files = AsyncFiles(self)
         self.callbacks = AsyncCallbacks(self)
 

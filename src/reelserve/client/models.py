@@ -68,6 +68,12 @@ class TaskRecord:
     def failed(self) -> bool:
         return self.state in FAILURE_STATES
 
+    @property
+    def first_ready(self) -> bool:
+        """A first result is usable before the task ends (Suno's FIRST_SUCCESS); for a
+        family without partial results, the same as `succeeded`."""
+        return self.succeeded
+
 
 @dataclass(frozen=True, kw_only=True)
 class RunwayRecord(TaskRecord):

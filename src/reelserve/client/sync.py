@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 import httpx
 
@@ -43,10 +43,32 @@ from reelserve.client.models import (
     UploadedFile,
     VeoRecord,
 )
-from reelserve.client.tasks import TaskKind, get_call, temp_path_for
-from reelserve.client.waiting import PollBackoff, settle
+from reelserve.client.suno_models import (
+    BoostedStyle,
+    CoverRecord,
+    LyricsRecord,
+    MidiRecord,
+    MusicRecord,
+    MusicVideoRecord,
+    Persona,
+    StemsRecord,
+    TimestampedLyrics,
+    WavRecord,
+    music_record,
+)
+from reelserve.client.tasks import (
+    TaskKind,
+    get_call,
+    like,
+    media_url,
+    temp_path_for,
+    track_files,
+)
+from reelserve.client.waiting import PollBackoff, Until, settle
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R", bound=TaskRecord)
 ProgressHook = Callable[[TaskRecord], object]
 
 
@@ -72,16 +94,19 @@ class Task:
         timeout: float | None = 600.0,
         poll_interval: float = 1.0,
         on_progress: ProgressHook | None = None,
+        until: Until = "complete",
     ) -> TaskRecord:
         """Poll until the task ends: its record on success; `TaskFailed` on failure,
-        `TaskExpired` when its media is gone, `WaitTimeout` after `timeout` seconds."""
+        `TaskExpired` when its media is gone, `WaitTimeout` after `timeout` seconds.
+        `until="first"` returns as soon as a first result is usable (a song's
+        FIRST_SUCCESS with track 0's MP3); for other families it is the same as "complete"."""
         backoff = PollBackoff(poll_interval)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             record = self.get()
             if on_progress is not None:
                 on_progress(record)
-            if settle(record):
+            if settle(record, until):
                 return record
             delay = backoff.next_delay(record)
             if deadline is not None:
@@ -98,7 +123,47 @@ class Task:
         record = self.record if self.record is not None and self.record.finished else None
         record = record or self.wait(timeout=timeout)
         settle(record)
-        return self._client.download(record.video_url, path)
+        return self._client.download(media_url(record), path)
+
+
+class MusicTask(Task):
+    """A Suno song task (two tracks): `wait(until="first")`, `download_tracks`, and
+    `get`/`wait` typed as `MusicRecord`. `download` saves track 0's MP3."""
+
+    def __init__(self, client: Client, task_id: str) -> None:
+        super().__init__(client, task_id, "suno")
+
+    def __repr__(self) -> str:
+        return f"MusicTask(id={self.id!r})"
+
+    def get(self) -> MusicRecord:
+        return music_record(super().get())
+
+    def wait(
+        self,
+        timeout: float | None = 600.0,
+        poll_interval: float = 1.0,
+        on_progress: ProgressHook | None = None,
+        until: Until = "complete",
+    ) -> MusicRecord:
+        return music_record(super().wait(timeout, poll_interval, on_progress, until))
+
+    def download_tracks(
+        self,
+        directory: str | os.PathLike[str] = ".",
+        *,
+        covers: bool = True,
+        timeout: float | None = 600.0,
+    ) -> list[Path]:
+        """Wait for the song to complete, then save each track's MP3 (`<track id>.mp3`)
+        and, with `covers`, its cover art into `directory`; the files, in track order."""
+        record = self.record if self.record is not None and self.record.succeeded else None
+        done = music_record(record or self.wait(timeout=timeout))
+        settle(done)
+        return [
+            self._client.download(url, target)
+            for url, target in track_files(done, Path(directory), covers)
+        ]
 
 
 class Runway:
@@ -341,6 +406,106 @@ class FluxKontext:
         return Task(self._c, task_id, "flux")
 
 
+def _song(build: Callable[P, Call[str]]) -> Callable[Concatenate[Suno, P], MusicTask]:
+    """A `Suno` method that submits the song `build` makes and returns its `MusicTask`."""
+
+    def submit(self: Suno, /, *args: P.args, **kwargs: P.kwargs) -> MusicTask:
+        return MusicTask(self._c, self._c._run(build(*args, **kwargs)))
+
+    like(submit, build, "MusicTask")
+    return submit
+
+
+def _derived(build: Callable[P, Call[str]], kind: TaskKind) -> Callable[Concatenate[Suno, P], Task]:
+    """A `Suno` method that submits a task of `kind` (lyrics, WAV, stems…) and returns it."""
+
+    def submit(self: Suno, /, *args: P.args, **kwargs: P.kwargs) -> Task:
+        return Task(self._c, self._c._run(build(*args, **kwargs)), kind)
+
+    like(submit, build, "Task")
+    return submit
+
+
+class Suno:
+    """Suno (kie-families.md §6): songs (two tracks each) and what is made from them.
+
+    Song methods return a `MusicTask` (`wait(until="first" | "complete")`,
+    `download_tracks`); lyrics, WAV, stems, MIDI, music video and cover art return a
+    `Task` whose `wait()` reads that family's own status field. `callback_url` is sent
+    only when given: KIE (and reelserve) require `callBackUrl` on most of these
+    endpoints and answer 422 without it, so pass one; the SDK invents none.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    generate = _song(endpoints.suno_generate)
+    extend = _song(endpoints.suno_extend)
+    upload_cover = _song(endpoints.suno_upload_cover)
+    upload_extend = _song(endpoints.suno_upload_extend)
+    add_vocals = _song(endpoints.suno_add_vocals)
+    add_instrumental = _song(endpoints.suno_add_instrumental)
+    replace_section = _song(endpoints.suno_replace_section)
+    mashup = _song(endpoints.suno_mashup)
+    sounds = _song(endpoints.suno_sounds)
+    lyrics = _derived(endpoints.suno_lyrics, "suno_lyrics")
+    wav = _derived(endpoints.suno_wav, "suno_wav")
+    stems = _derived(endpoints.suno_stems, "suno_stems")
+    midi = _derived(endpoints.suno_midi, "suno_midi")
+    music_video = _derived(endpoints.suno_music_video, "suno_mp4")
+    cover = _derived(endpoints.suno_cover, "suno_cover")
+
+    def timestamped_lyrics(self, task_id: str, audio_id: str) -> TimestampedLyrics:
+        """When each word of a finished track is sung (synchronous)."""
+        return self._c._run(endpoints.suno_timestamped_lyrics(task_id, audio_id))
+
+    def persona(self, task_id: str, audio_id: str, name: str, description: str) -> Persona:
+        """A persona (voice and style) from a track, for later custom-mode songs'
+        `persona_id` (synchronous; one per track: a second answers 409 with its id)."""
+        return self._c._run(endpoints.suno_persona(task_id, audio_id, name, description))
+
+    def boost_style(self, content: str) -> BoostedStyle:
+        """A fuller style line from a short one, e.g. "Pop, Mysterious" (synchronous)."""
+        return self._c._run(endpoints.suno_boost_style(content))
+
+    def get(self, task_id: str) -> MusicRecord:
+        """A song task's record (`generate/record-info`)."""
+        return music_record(self._c._run(endpoints.suno_get("suno", task_id)))
+
+    def get_lyrics(self, task_id: str) -> LyricsRecord:
+        return self._typed(LyricsRecord, "suno_lyrics", task_id)
+
+    def get_wav(self, task_id: str) -> WavRecord:
+        return self._typed(WavRecord, "suno_wav", task_id)
+
+    def get_stems(self, task_id: str) -> StemsRecord:
+        return self._typed(StemsRecord, "suno_stems", task_id)
+
+    def get_midi(self, task_id: str) -> MidiRecord:
+        return self._typed(MidiRecord, "suno_midi", task_id)
+
+    def get_music_video(self, task_id: str) -> MusicVideoRecord:
+        return self._typed(MusicVideoRecord, "suno_mp4", task_id)
+
+    def get_cover(self, task_id: str) -> CoverRecord:
+        return self._typed(CoverRecord, "suno_cover", task_id)
+
+    @overload
+    def task(self, task_id: str) -> MusicTask: ...
+    @overload
+    def task(self, task_id: str, kind: TaskKind) -> Task: ...
+    def task(self, task_id: str, kind: TaskKind = "suno") -> Task:
+        """A handle on an existing task: a `MusicTask` for songs (the default kind), else
+        a `Task` of `kind` (`suno_lyrics`, `suno_wav`, `suno_stems`, `suno_midi`,
+        `suno_mp4`, `suno_cover`)."""
+        return MusicTask(self._c, task_id) if kind == "suno" else Task(self._c, task_id, kind)
+
+    def _typed(self, cls: type[R], kind: TaskKind, task_id: str) -> R:
+        record = self._c._run(endpoints.suno_get(kind, task_id))
+        assert isinstance(record, cls)
+        return record
+
+
 class Files:
     def __init__(self, client: Client) -> None:
         self._c = client
@@ -400,6 +565,7 @@ class Client:
         self.veo = Veo(self)
         self.gpt4o_image = Gpt4oImage(self)
         self.flux_kontext = FluxKontext(self)
+        self.suno = Suno(self)
         self.files = Files(self)
         self.callbacks = Callbacks(self)
 

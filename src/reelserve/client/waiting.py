@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from reelserve.client.errors import TaskExpired, TaskFailed
 from reelserve.client.models import TaskRecord
 
@@ -30,10 +32,19 @@ class PollBackoff:
         return self._current
 
 
-def settle(record: TaskRecord) -> bool:
+Until = Literal["complete", "first"]
+"""What `wait` waits for: the task's end, or its first usable result (Suno's
+FIRST_SUCCESS with track 0's MP3; the end for families without partial results)."""
+
+
+def settle(record: TaskRecord, until: Until = "complete") -> bool:
     """True when the wait is over with a usable result; raises when it is over without one."""
+    if until not in ("complete", "first"):
+        raise ValueError(f"until must be 'complete' or 'first', not {until!r}")
     if record.failed:
         raise TaskFailed(record.task_id, record.fail_code, record.fail_msg)
+    if until == "first" and record.first_ready and not record.succeeded:
+        return True
     if record.succeeded:
         if record.expired:
             raise TaskExpired(
