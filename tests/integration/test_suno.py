@@ -94,6 +94,25 @@ def suno(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suno]:
     static.close()
 
 
+LOOP_TEMPO = 96
+LOOP_SECONDS = 16 * 60 / LOOP_TEMPO
+
+
+@pytest.fixture(scope="module")
+def loop(suno: Suno) -> dict[str, Any]:
+    """A `sounds` task (10 s): the short input of the upload and video tests."""
+    body = {
+        "prompt": "rain on a tin roof",
+        "model": "V5",
+        "soundLoop": True,
+        "soundTempo": LOOP_TEMPO,
+        "soundKey": "Am",
+    }
+    record = wait_music(suno.client, create(suno.client, "/api/v1/generate/sounds", body))
+    assert record["status"] == "SUCCESS", record
+    return record
+
+
 def stored_track(server: RunningServer, task_id: str, index: int = 0) -> dict[str, Any]:
     """What the worker stored of a track (its recipe, words...), read from the SQLite file."""
     path = server.settings.data_dir / "reelserve.db"
@@ -320,10 +339,13 @@ def test_wav_is_pcm_of_the_same_length_and_a_second_request_is_a_conflict(suno: 
     assert payload["data"] == {"audioWavUrl": payload["data"]["audioWavUrl"], "task_id": wav_id}
 
 
-def test_a_music_video_is_h264_with_the_track_as_its_sound(suno: Suno) -> None:
+def test_a_music_video_is_h264_with_the_track_as_its_sound(
+    suno: Suno, loop: dict[str, Any]
+) -> None:
+    track = loop["response"]["sunoData"][0]
     body = {
-        "taskId": suno.vocal.task_id,
-        "audioId": suno.vocal.audio_id,
+        "taskId": loop["taskId"],
+        "audioId": track["id"],
         "callBackUrl": suno.receiver.script("/mp4", Reply(200)),
         "author": "DJ Loopback",
         "domainName": "music.example.com",
@@ -334,7 +356,7 @@ def test_a_music_video_is_h264_with_the_track_as_its_sound(suno: Suno) -> None:
     data = fetch(suno.client, record["response"]["videoUrl"])
     info = video_info(data)
     assert (info.width, info.height) == (960, 540) and info.has_audio
-    assert abs(info.seconds - suno.vocal.tracks[0]["duration"]) < 1.0
+    assert abs(info.seconds - track["duration"]) < 1.0
     with av.open(io.BytesIO(data)) as container:
         assert container.streams.video[0].codec_context.name == "h264"
         assert container.streams.video[0].codec_context.pix_fmt == "yuv420p"
@@ -478,29 +500,32 @@ def test_replace_section_changes_only_that_span(suno: Suno) -> None:
     assert too_long["code"] == 422 and "infillEndS" in too_long["msg"]
 
 
-def test_uploads_are_covered_extended_sung_over_accompanied_and_mashed_up(suno: Suno) -> None:
+def test_uploads_are_covered_extended_sung_over_accompanied_and_mashed_up(
+    suno: Suno, loop: dict[str, Any]
+) -> None:
     vocal_url = suno.vocal.tracks[0]["audioUrl"]
-    band_url = suno.instrumental.tracks[0]["audioUrl"]
+    loop_url, other_loop_url = (t["audioUrl"] for t in loop["response"]["sunoData"])
     common = {"model": "V4_5PLUS", "callBackUrl": "https://example.com/cb"}
     requests = {
         "/api/v1/generate/upload-cover": {
-            "uploadUrl": vocal_url,
-            "prompt": SIX_LINES,
+            "uploadUrl": loop_url,
+            "prompt": "Rain on the roof",
             "style": "acoustic folk",
-            "title": "Folk Rivers",
+            "title": "Folk Rain",
             "customMode": True,
             "instrumental": False,
         },
         "/api/v1/generate/upload-extend": {
-            "uploadUrl": band_url,
+            "uploadUrl": loop_url,
             "defaultParamFlag": True,
-            "instrumental": True,
+            "instrumental": False,
+            "prompt": "Rain keeps falling",
             "style": "ambient",
-            "title": "Still Water II",
-            "continueAt": 30,
+            "title": "Rain II",
+            "continueAt": 5,
         },
         "/api/v1/generate/add-vocals": {
-            "uploadUrl": band_url,
+            "uploadUrl": loop_url,
             "prompt": "Quiet water\nHolds the moon",
             "title": "Moon",
             "negativeTags": "metal",
@@ -513,7 +538,7 @@ def test_uploads_are_covered_extended_sung_over_accompanied_and_mashed_up(suno: 
             "tags": "funk, bass",
         },
         "/api/v1/generate/mashup": {
-            "uploadUrlList": [vocal_url, band_url],
+            "uploadUrlList": [loop_url, other_loop_url],
             "style": "electro",
             "title": "Mash",
             "customMode": True,
@@ -529,33 +554,24 @@ def test_uploads_are_covered_extended_sung_over_accompanied_and_mashed_up(suno: 
         p: audio_at(suno.client, r["response"]["sunoData"][0]["audioUrl"])
         for p, r in records.items()
     }
-    vocal, band = audio_at(suno.client, vocal_url), audio_at(suno.client, band_url)
-    assert abs(tracks["/api/v1/generate/upload-cover"].seconds - vocal.seconds) < 1
-    assert abs(tracks["/api/v1/generate/upload-extend"].seconds - (30 + 60)) < 2
-    rate = band.sample_rate
-    head = slice(rate, 29 * rate)
-    assert (
-        best_correlation(mono(tracks["/api/v1/generate/upload-extend"])[head], mono(band)[head])
-        > 0.95
-    )
+    vocal, source = audio_at(suno.client, vocal_url), audio_at(suno.client, loop_url)
+    assert abs(tracks["/api/v1/generate/upload-cover"].seconds - source.seconds) < 1
+    assert abs(tracks["/api/v1/generate/mashup"].seconds - source.seconds) < 1
+    extended = tracks["/api/v1/generate/upload-extend"]
+    assert abs(extended.seconds - (5 + 30 + 4)) < 2
+    rate = source.sample_rate
+    head = slice(rate // 2, int(4.5 * rate))
+    assert best_correlation(mono(extended)[head], mono(source)[head]) > 0.95
     # add-vocals keeps the instrumental in the mix; add-instrumental keeps the voice.
-    assert best_correlation(mono(tracks["/api/v1/generate/add-vocals"]), mono(band)) > 0.5
+    assert best_correlation(mono(tracks["/api/v1/generate/add-vocals"]), mono(source)) > 0.5
     assert best_correlation(mono(tracks["/api/v1/generate/add-instrumental"]), mono(vocal)) > 0.3
     assert records["/api/v1/generate/upload-cover"]["operationType"] == "upload_cover"
 
 
-def test_sounds_are_music_tasks_of_their_tempo(suno: Suno) -> None:
-    body = {
-        "prompt": "rain on a tin roof",
-        "model": "V5",
-        "soundLoop": True,
-        "soundTempo": 96,
-        "soundKey": "Am",
-    }
-    record = wait_music(suno.client, create(suno.client, "/api/v1/generate/sounds", body))
-    assert record["status"] == "SUCCESS" and record["operationType"] == "sounds"
-    audio = audio_at(suno.client, record["response"]["sunoData"][0]["audioUrl"])
-    assert abs(audio.seconds - 16 * 60 / 96) < 0.5
+def test_sounds_are_music_tasks_of_their_tempo(suno: Suno, loop: dict[str, Any]) -> None:
+    assert loop["operationType"] == "sounds" and loop["type"] == "SOUNDS"
+    audio = audio_at(suno.client, loop["response"]["sunoData"][0]["audioUrl"])
+    assert abs(audio.seconds - LOOP_SECONDS) < 0.5
 
 
 # -- failures and bad input ------------------------------------------------------------------
