@@ -88,6 +88,21 @@ class CallbackReceiver:
             time.sleep(0.05)
         raise TimeoutError(f"no callback for {task_id} within {timeout} s")
 
+    def stages_of(self, task_id: str, count: int, timeout: float = 30) -> list[str]:
+        """The `callbackType`s of a Suno song's callbacks, in arrival order (once `count` came)."""
+        deadline = time.monotonic() + timeout
+        stages: list[str] = []
+        while time.monotonic() < deadline:
+            stages = []
+            for _, body in list(self.received):
+                data = json.loads(body).get("data") or {}
+                if isinstance(data, dict) and data.get("task_id") == task_id:
+                    stages.append(str(data.get("callbackType")))
+            if len(stages) >= count:
+                return stages
+            time.sleep(0.05)
+        raise TimeoutError(f"{len(stages)} of {count} callbacks for {task_id} within {timeout} s")
+
     def close(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
@@ -237,6 +252,22 @@ def _run_demo(client: Client, out: Path, receiver: CallbackReceiver) -> list[tup
         _wait(task, label)
         path = task.download(out / name)
         made.append((label, path, None))
+    _say("4. Suno: a two-track song from lyrics, with its three staged callbacks")
+    song = client.suno.generate(
+        prompt="[Verse]\nA paper boat on silver water\nSails into the morning light",
+        style="folk pop, 100 bpm",
+        title="Paper Boat",
+        custom_mode=True,
+        callback_url=receiver.url,
+    )
+    _say(f"  song task {song.id}")
+    _wait(song, "song")
+    stages = receiver.stages_of(song.id, 3)
+    _say(f"  callbacks received in order: {', '.join(stages)}")
+    for index, path in enumerate(p for p in song.download_tracks(out, covers=False)):
+        target = path.with_name(f"song-{index + 1}.mp3")
+        path.replace(target)
+        made.append((f"song track {index + 1}", target, None))
     return made
 
 

@@ -45,3 +45,11 @@ def test_quickstart_makes_three_videos_and_receives_the_callback(tmp_path: Path)
     for label, geometry in expected.items():
         info = probe(out / f"{label}.mp4")
         assert (info.width, info.height, info.frame_count) == geometry, label
+    # The Suno step: two decodable tracks of the length rule (2 lyric lines: 38 s) and
+    # the three staged callbacks in order.
+    assert "callbacks received in order: text, first, complete" in done.stdout
+    from reelserve.media.audio import probe_audio
+
+    for name in ("song-1.mp3", "song-2.mp3"):
+        audio = probe_audio(out / name)
+        assert audio.codec == "mp3" and abs(audio.seconds - 38) < 2, (name, audio)
