@@ -359,3 +359,69 @@ def test_lone_surrogate_in_a_text_field_is_never_a_500_now_or_when_read_back(
     if body["code"] == 200:
         response = quiet.client("alice").get(DETAIL, params={"taskId": body["data"]["taskId"]})
         assert contract_problem(response) is None, response.text
+
+
+SUNO_VALID: dict[str, dict[str, Any]] = {
+    "/api/v1/generate": {"prompt": "la", "style": "pop", "title": "T", "customMode": True,
+                         "instrumental": False, "model": "V4_5", "callBackUrl": "https://e.com/c"},
+    "/api/v1/generate/extend": {"defaultParamFlag": False, "audioId": str(uuid.uuid4()),
+                                "prompt": "la", "model": "V4_5", "callBackUrl": "https://e.com/c"},
+    "/api/v1/generate/upload-cover": {"uploadUrl": "https://e.com/a.mp3", "prompt": "la",
+                                      "customMode": False, "instrumental": False, "model": "V5",
+                                      "callBackUrl": "https://e.com/c"},
+    "/api/v1/generate/upload-extend": {"uploadUrl": "https://e.com/a.mp3",
+                                       "defaultParamFlag": False, "instrumental": True,
+                                       "continueAt": 5, "model": "V5",
+                                       "callBackUrl": "https://e.com/c"},
+    "/api/v1/generate/add-instrumental": {"uploadUrl": "https://e.com/a.mp3", "title": "T",
+                                          "negativeTags": "n", "tags": "t",
+                                          "callBackUrl": "https://e.com/c"},
+    "/api/v1/generate/add-vocals": {"uploadUrl": "https://e.com/a.mp3", "prompt": "la",
+                                    "title": "T", "negativeTags": "n", "style": "s",
+                                    "callBackUrl": "https://e.com/c"},
+    "/api/v1/generate/replace-section": {"taskId": "suno_x", "audioId": str(uuid.uuid4()),
+                                         "prompt": "la", "tags": "t", "title": "T",
+                                         "infillStartS": 1, "infillEndS": 8, "fullLyrics": "la"},
+    "/api/v1/generate/mashup": {"uploadUrlList": ["https://e.com/a.mp3", "https://e.com/b.mp3"],
+                                "style": "s", "title": "T", "customMode": True,
+                                "instrumental": True, "model": "V5",
+                                "callBackUrl": "https://e.com/c"},
+    "/api/v1/generate/sounds": {"prompt": "rain", "model": "V5", "soundTempo": 90},
+    "/api/v1/lyrics": {"prompt": "a song"},
+    "/api/v1/wav/generate": {"taskId": "suno_x", "audioId": "a", "callBackUrl": "https://e.com/c"},
+    "/api/v1/vocal-removal/generate": {"taskId": "suno_x", "audioId": "a",
+                                       "callBackUrl": "https://e.com/c"},
+    "/api/v1/midi/generate": {"taskId": "stems_x", "callBackUrl": "https://e.com/c"},
+    "/api/v1/mp4/generate": {"taskId": "suno_x", "audioId": "a", "callBackUrl": "https://e.com/c"},
+    "/api/v1/suno/cover/generate": {"taskId": "suno_x"},
+    "/api/v1/generate/get-timestamped-lyrics": {"taskId": "suno_x", "audioId": "a"},
+    "/api/v1/generate/generate-persona": {"taskId": "suno_x", "audioId": "a", "name": "n",
+                                          "description": "d"},
+    "/api/v1/style/generate": {"content": "Pop"},
+}  # fmt: skip
+SUNO_RECORDS = {
+    "suno_": "/api/v1/generate/record-info",
+    "lyrics_": "/api/v1/lyrics/record-info",
+}
+
+
+def test_random_input_to_the_suno_endpoints_never_answers_500(quiet: RunningServer) -> None:
+    from reelserve.families.suno.schemas import schemas
+
+    rng = random.Random(SEED + 14)
+    prober = Prober(quiet)
+    for path, valid in SUNO_VALID.items():
+        fields = tuple(schemas()[path]["properties"])
+        fields = fields if len(fields) > 1 else (*fields, "unknownField")
+        for _ in range(20):
+            raw, headers = random_body(rng, valid, fields)
+            body = prober.send("POST", path, content=raw, headers=headers)
+            if body is None or body["code"] != 200 or not isinstance(body["data"], dict):
+                continue
+            task_id = str(body["data"].get("taskId") or "")
+            record = next((r for p, r in SUNO_RECORDS.items() if task_id.startswith(p)), None)
+            if record:
+                prober.send("GET", httpx.URL(quiet.base_url + record, params={"taskId": task_id}))
+    assert not prober.problems, f"{len(prober.problems)} bad answers:\n" + "\n".join(
+        prober.problems
+    )

@@ -134,3 +134,15 @@ def test_v3_5_is_accepted_where_the_docs_list_every_version_and_unknown_ones_are
     with pytest.raises(ValidationFailed) as sounds:
         schemas.check("/api/v1/generate/sounds", {"prompt": "rain", "model": "V3_5"})
     assert sounds.value.field == "model"
+
+
+def test_nan_anywhere_in_a_body_is_a_422_naming_its_field() -> None:
+    body = {"prompt": "rain", "model": "V5", "extra": {"deep": [float("nan")]}}
+    with pytest.raises(ValidationFailed) as caught:
+        schemas.check("/api/v1/generate/sounds", body)
+    assert caught.value.field == "extra"
+    with pytest.raises(ValidationFailed) as infinite:
+        schemas.check(
+            "/api/v1/generate/sounds", {**body, "extra": None, "soundTempo": float("inf")}
+        )
+    assert infinite.value.field == "soundTempo"
