@@ -425,3 +425,11 @@ def test_random_input_to_the_suno_endpoints_never_answers_500(quiet: RunningServ
     assert not prober.problems, f"{len(prober.problems)} bad answers:\n" + "\n".join(
         prober.problems
     )
+
+
+def test_nan_in_a_market_input_is_422_naming_the_field_not_500(quiet: RunningServer) -> None:
+    # NaN is not JSON; the lenient parser took it and PostgreSQL's JSON column refused it.
+    raw = b'{"model": "nano-banana-pro", "input": {"prompt": "x", "junk": NaN}}'
+    headers = {"content-type": "application/json"}
+    answer = quiet.client().post("/api/v1/jobs/createTask", content=raw, headers=headers).json()
+    assert answer["code"] == 422 and answer["msg"].startswith("input:"), answer

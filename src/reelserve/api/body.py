@@ -9,6 +9,7 @@ over the limit is held in memory; the server discards the rest unread.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -114,6 +115,8 @@ async def json_object(request: Request) -> dict[str, Any]:
             # the standard parser decides those, so what it accepts still gets
             # the field-naming checks below.
             data = _stdlib_json(raw)
+            if isinstance(data, dict):
+                finite_numbers(data)
     if not isinstance(data, dict):
         raise ValidationFailed("body", "must be a JSON object")
     # Lone surrogates can only arrive as \uXXXX escapes (raw bytes were decoded
@@ -138,6 +141,24 @@ def validate_fields(model: type[M], data: dict[str, Any], prefix: str = "") -> M
 def problem_text(error: ValidationFailed) -> str:
     """What is wrong, without the leading field name."""
     return error.message.removeprefix(f"{error.field}: ") if error.field else error.message
+
+
+def finite_numbers(data: dict[str, Any]) -> None:
+    """NaN and Infinity are not JSON (only the lenient parser lets them through); bodies are
+    stored as sent and read back as JSON, so they are refused, naming the top-level field."""
+    for name, value in data.items():
+        _finite(str(name), value)
+
+
+def _finite(field: str, value: Any) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationFailed(field, "must be a finite number (NaN and Infinity are not JSON)")
+    if isinstance(value, dict):
+        for item in value.values():
+            _finite(field, item)
+    elif isinstance(value, list):
+        for item in value:
+            _finite(field, item)
 
 
 def _stdlib_json(raw: bytes) -> Any:

@@ -22,11 +22,11 @@ Additions to the docs' schemas (Decisions, kept here):
 from __future__ import annotations
 
 import json
-import math
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from reelserve.api.body import finite_numbers
 from reelserve.catalogue.validate import DEFAULT_SOURCE_MAX_BYTES, check_object
 from reelserve.errors import ValidationFailed
 from reelserve.families.suno.rules import VERSIONS
@@ -67,23 +67,9 @@ def _adjusted(path: str, schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _finite(field: str, value: Any) -> None:
-    """NaN and Infinity are not JSON (the lenient parser lets them through): refused, as the
-    request is stored as sent and read back as JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValidationFailed(field, "must be a finite number (NaN and Infinity are not JSON)")
-    if isinstance(value, dict):
-        for item in value.values():
-            _finite(field, item)
-    elif isinstance(value, list):
-        for item in value:
-            _finite(field, item)
-
-
 def check(path: str, data: dict[str, Any], source_max_bytes: int = 0) -> dict[str, Any]:
     """`data` checked against the schema of `path`; the normalized values."""
-    for name, value in data.items():
-        _finite(str(name), value)
+    finite_numbers(data)
     try:
         return check_object(
             schemas()[path], data, _PREFIX, source_max_bytes or DEFAULT_SOURCE_MAX_BYTES
