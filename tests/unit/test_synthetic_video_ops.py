@@ -11,7 +11,9 @@ from reelserve.engines.synthetic import SyntheticEngine
 
 W, H = 160, 96
 VISIBLE = 10 / 255
-VIDEO_OPERATIONS = [op for op in Capability if op.kind is Kind.VIDEO and op is not Capability.MUSIC_VIDEO]
+VIDEO_OPERATIONS = [
+    op for op in Capability if op.kind is Kind.VIDEO and op is not Capability.MUSIC_VIDEO
+]
 RATE = 44100
 
 
