@@ -56,5 +56,3 @@ def json_text(value: Any) -> str:
 
 def unix_ms(ts: float) -> int:
     return round(ts * 1000)
-
-
