@@ -49,7 +49,10 @@ def cb_server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterato
 
 
 @pytest.fixture(scope="module")
-def rx() -> Iterator[Receiver]:
+def rx(backend: str) -> Iterator[Receiver]:
+    """One receiver per backend: the tests reuse paths, and what a server on the other
+    backend sent there (its late retries included) must not count (under pytest-xdist
+    both backends' tests of this module run one after the other in one process)."""
     with Receiver() as receiver:
         yield receiver
 

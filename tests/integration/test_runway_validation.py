@@ -396,7 +396,11 @@ def test_record_detail_with_empty_task_id_is_422_naming_task_id(
     rejected(alice.get(DETAIL, params={"taskId": value}), 422, "taskId")
 
 
-@pytest.mark.parametrize("value", [str(uuid.uuid4()), "nope", "../../etc/passwd", "' OR 1=1 --"])
+@pytest.mark.parametrize(
+    "value",
+    # A fixed id for the fresh UUID: every pytest-xdist process must collect the same names.
+    [pytest.param(str(uuid.uuid4()), id="fresh-uuid"), "nope", "../../etc/passwd", "' OR 1=1 --"],
+)
 def test_record_detail_of_an_unknown_task_is_404(alice: httpx.Client, value: str) -> None:
     rejected(alice.get(DETAIL, params={"taskId": value}), 404)
 
