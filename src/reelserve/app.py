@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from reelserve import __version__
 from reelserve.api import account, callbacks, files, uploads
+from reelserve.api import tasks as task_detail
 from reelserve.api.cors import Cors
 from reelserve.api.envelope import install_error_handlers
 from reelserve.api.readiness import readiness
@@ -39,6 +40,7 @@ from reelserve.store.postgres import DELIVERIES_DUE, TASKS_QUEUED
 from reelserve.store.store import Store
 from reelserve.tasks.service import TaskService
 from reelserve.uploads.service import UploadService
+from reelserve.upstream import routes as upstream_routes
 from reelserve.worker.loop import Worker, configured_engines
 from reelserve.worker.node import keep_present, presence, supervise
 
@@ -182,6 +184,8 @@ def create_app(
     app.include_router(account.router)
     app.include_router(uploads.router)
     app.include_router(files.router)
+    app.include_router(upstream_routes.router)
+    app.include_router(task_detail.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from reelserve.engines.base import Capability
 from reelserve.tasks.routes import Route, engine_names, parse_routes, pick
+from reelserve.upstream.config import UpstreamConfig, upstreams_from_env
 
 DEFAULT_ENGINE = "synthetic"
 
@@ -142,6 +144,9 @@ class Settings(BaseSettings):
     """Decode the VAE in tiles: less memory for large frames, slightly slower."""
     diffusers_offload: Literal["none", "model", "sequential"] = "none"
     """Keep weights in CPU memory and move them to the GPU when used (smaller GPUs)."""
+    upstreams: Annotated[dict[str, UpstreamConfig], NoDecode] = Field(default_factory=dict)
+    """Upstream providers by name, read from `REELSERVE_UPSTREAM_<NAME>_URL`, `_KEY`,
+    `_UPLOAD_URL`... (upstream/config.py, docs/upstream.md); routes name them `upstream:<name>`."""
     extend_context_frames: int = Field(default=25, ge=1, le=257)
     """How many of the parent's last frames an extend task hands its engine as context."""
 
@@ -226,6 +231,19 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError(f"S3 endpoint {value!r} must be an http:// or https:// URL")
         return value
+
+    @field_validator("upstreams", mode="before")
+    @classmethod
+    def _parse_upstreams(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return {}
+        return value
+
+    @model_validator(mode="after")
+    def _read_upstreams(self) -> Settings:
+        if not self.upstreams:
+            self.upstreams = upstreams_from_env(os.environ)
+        return self
 
     @model_validator(mode="after")
     def _check_s3(self) -> Settings:

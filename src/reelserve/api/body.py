@@ -18,6 +18,7 @@ from fastapi import Request
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from reelserve.errors import BodyTooLarge, ReelserveError, ValidationFailed
+from reelserve.upstream.capture import note_request
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -124,6 +125,7 @@ async def json_object(request: Request) -> dict[str, Any]:
     if b"\\u" in raw:
         for name, value in data.items():
             _check_unicode(str(name), value)
+    note_request(request.url.path, data)
     return data
 
 

@@ -43,7 +43,13 @@ class EngineRegistry:
 
     def check(self, name: str) -> None:
         if name not in self._factories:
-            raise UnknownEngine(f"unknown engine {name!r} (available: {', '.join(self.names())})")
+            hint = ""
+            if name.startswith("upstream:"):
+                env = name.removeprefix("upstream:").upper().replace("-", "_")
+                hint = f"; configure it with REELSERVE_UPSTREAM_{env}_URL (docs/upstream.md)"
+            raise UnknownEngine(
+                f"unknown engine {name!r} (available: {', '.join(self.names())}){hint}"
+            )
         preflight = getattr(self._factories[name], "preflight", None)
         if callable(preflight):
             preflight()
@@ -80,8 +86,13 @@ class EngineRegistry:
 def default_factories(settings: Settings | None = None) -> dict[str, EngineFactory]:
     """The built-ins: `synthetic`, and the diffusers engines configured by `settings`."""
     from reelserve.engines.diffusers.factory import diffusers_factories
+    from reelserve.upstream.engine import upstream_factories
 
-    return {SyntheticEngine.name: SyntheticEngine, **diffusers_factories(settings)}
+    return {
+        SyntheticEngine.name: SyntheticEngine,
+        **diffusers_factories(settings),
+        **upstream_factories(settings),
+    }
 
 
 def load_plugin(target: str) -> EngineFactory:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from reelserve.store.db import Database
 from reelserve.store.deliveries import DeliveryStore
+from reelserve.store.handoffs import HandoffStore
 from reelserve.store.keys import KeyStore
 from reelserve.store.migrate import migrate
 from reelserve.store.personas import PersonaStore
@@ -26,6 +27,7 @@ class Store:
         self.uploads = UploadStore(self.db)
         self.workers = WorkerStore(self.db)
         self.personas = PersonaStore(self.db)
+        self.handoffs = HandoffStore(self.db)
 
     async def open(self) -> None:
         """Apply migrations; call once before use."""

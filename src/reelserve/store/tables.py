@@ -154,3 +154,19 @@ personas = Table(
     Column("description", Text, nullable=False),
     Column("created_at", Float, nullable=False),
 )
+
+# Upstream hand-offs (upstream/follow.py): the upstream task that serves a task on an
+# `upstream:<name>` engine, recorded before and right after it is submitted.
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column("engine", String(64), primary_key=True),
+    # `submitting` (asked, no answer recorded yet) or `accepted` (upstream_id known).
+    Column("state", String(16), nullable=False),
+    Column("upstream_id", String(128), nullable=True),
+    Column("submissions", Integer, nullable=False, server_default="0"),
+    Column("detail", JSON, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 import secrets
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -126,7 +126,12 @@ class TaskStore:
         return position
 
     async def claim(
-        self, worker_id: str, engines: Collection[str], lease_s: float, max_attempts: int = 3
+        self,
+        worker_id: str,
+        engines: Collection[str],
+        lease_s: float,
+        max_attempts: int = 3,
+        caps: Mapping[str, int] | None = None,
     ) -> Task | None:
         """Take the next runnable task for one of `engines` in one atomic statement.
 
@@ -135,7 +140,8 @@ class TaskStore:
         the queue). Fair share: the task comes from the key served least
         recently, oldest first within a key, so one key's burst cannot starve
         another. The lease token returned with the task must accompany every
-        later write.
+        later write. `caps` limits how many tasks of an engine run at once (an
+        upstream's concurrency): an engine at its cap has its tasks left queued.
         """
         now = time.time()
 
@@ -163,6 +169,22 @@ class TaskStore:
             .scalar_subquery()
         )
         limit = func.coalesce(api_keys.c.max_concurrent, 0)
+        capped = {e: n for e, n in (caps or {}).items() if n > 0 and e in engines}
+        under_cap: list[ColumnElement[bool]] = []
+        if capped:
+            cap = case(capped, value=t.c.engine, else_=0)
+            running_of_engine = (
+                select(func.count())
+                .select_from(other)
+                .where(
+                    other.c.engine == t.c.engine,
+                    other.c.status == Status.RUNNING.value,
+                    other.c.lease_expires_at >= now,
+                )
+                .correlate(t)
+                .scalar_subquery()
+            )
+            under_cap.append(or_(cap == 0, running_of_engine < cap))
 
         def claim_stmt(skip_keys: list[str]) -> Any:
             candidate = (
@@ -172,6 +194,7 @@ class TaskStore:
                     runnable(t),
                     t.c.engine.in_(list(engines)),
                     or_(limit == 0, running_of_key < limit),
+                    *under_cap,
                     *([t.c.api_key_id.not_in(skip_keys)] if skip_keys else []),
                 )
                 .order_by(func.coalesce(api_keys.c.last_claimed_at, 0.0), t.c.seq)
@@ -305,6 +328,25 @@ class TaskStore:
             lease_expires_at=None,
             worker_id=None,
             progress=0.0,
+            updated_at=time.time(),
+        )
+
+    async def reroute(self, task_id: str, token: str, engine: str, params: dict[str, Any]) -> bool:
+        """Queue the task again for the next engine of its route (a fallback), with that
+        engine's full attempt budget; `params` records what was tried. False: lease lost."""
+        return await self._update_leased(
+            task_id,
+            token,
+            None,
+            engine=engine,
+            params=params,
+            attempts=0,
+            status=Status.QUEUED.value,
+            lease_token=None,
+            lease_expires_at=None,
+            worker_id=None,
+            progress=0.0,
+            result=None,
             updated_at=time.time(),
         )
 

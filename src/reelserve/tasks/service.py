@@ -28,6 +28,7 @@ from reelserve.tasks.models import Dialect, NewTask, Task
 from reelserve.tasks.paths import set_path
 from reelserve.tasks.pricing import price_of
 from reelserve.tasks.rules import DataUri
+from reelserve.upstream.capture import forwards, wire_params
 
 _EXTENSIONS = {
     "image/jpeg": "jpg",
@@ -139,6 +140,10 @@ class TaskService:
     async def submit(self, new: NewTask, key: ApiKey) -> str:
         """Insert the task as queued, within the key's limits, and wake the worker."""
         new = replace(new, cost=price_of(new, self._settings))
+        if forwards([new.engine, *new.params.get("fallbacks", ())]):
+            wire = await wire_params(new.id, self._blobs, self._settings.source_max_bytes)
+            if wire is not None:
+                new = replace(new, params={**new.params, "wire": wire})
         admission = (
             Admission(key.id, key.rate_limit, key.max_queued, new.cost) if key.limited else None
         )

@@ -15,3 +15,9 @@ class TaskFailure(Exception):
         self.fail_msg = fail_msg
         self.fail_code = fail_code
         self.detail = detail
+
+
+class EngineDown(Exception):
+    """The engine cannot serve the task, and not through the input's fault (an upstream
+    that is down, out of credits or failed): the task goes to its route's next engine,
+    or fails (failCode 500, this message, refunded) when there is none."""

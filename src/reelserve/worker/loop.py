@@ -39,8 +39,10 @@ from reelserve.families.suno.views import stage_of
 from reelserve.retry import backoff, patiently
 from reelserve.settings import Settings
 from reelserve.store.store import Store
-from reelserve.tasks.models import Artifact, Result, Task
-from reelserve.worker.failures import GENERATION_FAILED, TaskFailure
+from reelserve.tasks.models import Artifact, Dialect, Result, Task
+from reelserve.upstream.engine import UpstreamEngine
+from reelserve.upstream.follow import Follower, Nudges
+from reelserve.worker.failures import GENERATION_FAILED, EngineDown, TaskFailure
 from reelserve.worker.inputs import load_inputs
 from reelserve.worker.jobs import plan_task
 from reelserve.worker.music import Stage, produce_music
@@ -116,6 +118,10 @@ class Worker:
         self._settling: set[asyncio.Task[None]] = set()
         self.current: dict[str, Progress] = {}
         """Tasks being processed now, by id."""
+        self.nudges = Nudges()
+        """Upstream callbacks that arrived (upstream/routes.py) wake their task's follower."""
+        self.caps = {config.engine: config.concurrency for config in settings.upstreams.values()}
+        """Tasks an engine may run at once (an upstream's concurrency), by engine."""
 
     @property
     def alive(self) -> bool:
@@ -170,7 +176,11 @@ class Worker:
             try:
                 await self._sweep_exhausted()
                 task = await self.store.tasks.claim(
-                    self.id, self.engines, self.settings.lease_s, self.settings.max_attempts
+                    self.id,
+                    self.engines,
+                    self.settings.lease_s,
+                    self.settings.max_attempts,
+                    self.caps,
                 )
                 outage = 0
             except DatabaseUnavailable:
@@ -253,6 +263,8 @@ class Worker:
         except TaskFailure as failure:
             log.info("task %s failed: %s", task.id, failure)
             await self._fail(task.id, token, failure.fail_code, failure.fail_msg, lease)
+        except EngineDown as down:
+            await self._fall_back(task, token, str(down), lease)
         except LeaseLost:
             log.warning("task %s: lease lost while waiting for storage; attempt dropped", task.id)
         except (asyncio.CancelledError, Abandoned) as stopped:
@@ -267,12 +279,33 @@ class Worker:
         except Exception:
             log.exception("task %s attempt %d crashed", task.id, task.attempts)
             if task.attempts >= self.settings.max_attempts:
-                msg = f"{GENERATION_FAILED}: the engine failed on all {task.attempts} attempts"
-                await self._fail(task.id, token, 500, msg, lease)
+                reason = f"the engine failed on all {task.attempts} attempts"
+                await self._fall_back(task, token, reason, lease)
             else:
                 await record(task.id, "its release", lease, self._release(task, token))
         else:
             await self._succeed(task, token, result, lease)
+
+    async def _fall_back(self, task: Task, token: str, reason: str, lease: Lease) -> None:
+        """The next engine of the task's route takes it (queued again, a full attempt
+        budget); with none left, the task fails with `reason` (refunded)."""
+        fallbacks = [str(e) for e in task.params.get("fallbacks") or []]
+        if not fallbacks:
+            log.warning("task %s: %s; no fallback engine, the task fails", task.id, reason)
+            await self._fail(task.id, token, 500, f"{GENERATION_FAILED}: {reason}", lease)
+            return
+        engine, rest = fallbacks[0], fallbacks[1:]
+        tried = [*task.params.get("tried", []), {"engine": task.engine, "reason": reason}]
+        params = {**task.params, "fallbacks": rest, "tried": tried}
+        log.warning("task %s: %s; falling back to %s", task.id, reason, engine)
+        written = await record(
+            task.id,
+            "its fallback",
+            lease,
+            lambda: self.store.tasks.reroute(task.id, token, engine, params),
+        )
+        if written:
+            self.wake_for(engine)
 
     def _release(self, task: Task, token: str | None = None) -> Callable[[], Awaitable[bool]]:
         lease_token = token or task.lease_token or ""
@@ -367,6 +400,26 @@ class Worker:
         # overwrite the files of the attempt whose outcome was recorded.
         folder = f"media/{task.id}/{video_id}"
         with tempfile.TemporaryDirectory(prefix="reelserve-") as tmp:
+            if isinstance(engine, UpstreamEngine):
+                stored: dict[str, Artifact] = {}
+                follower = Follower(
+                    task,
+                    engine,
+                    settings=self.settings,
+                    store=self.store,
+                    blobs=self.blobs,
+                    tmp=Path(tmp),
+                    lease=lease,
+                    progress=progress.set,
+                    stage=(
+                        self._stager(task, lease, folder, video_id, stored)
+                        if task.dialect is Dialect.SUNO
+                        else None
+                    ),
+                    nudges=self.nudges,
+                )
+                produced = await follower.run()
+                return await self._store_artifacts(task, lease, folder, video_id, produced, stored)
             if "spec" in task.params:
                 sources = list(task.params.get("sources") or [])
                 inputs = await self._storage(
@@ -377,7 +430,7 @@ class Worker:
                         sources, self.settings, self.blobs, Path(tmp), self._exempt
                     ),
                 )
-                stored: dict[str, Artifact] = {}
+                stored = {}
                 if (task.params.get("spec") or {}).get("kind") == Kind.MUSIC.value:
                     stage = self._stager(task, lease, folder, video_id, stored)
                     produced = await produce_music(

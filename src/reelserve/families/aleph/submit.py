@@ -14,13 +14,14 @@ from reelserve.tasks.service import TaskService, without_inputs
 
 async def generate(service: TaskService, key: ApiKey, req: AlephRequest) -> str:
     """Restyle a video (spec §1.4): a video_to_video task in the Aleph dialect."""
-    engine = service.admit(Capability.VIDEO_TO_VIDEO, Dialect.ALEPH)[0]
+    engine, *fallbacks = service.admit(Capability.VIDEO_TO_VIDEO, Dialect.ALEPH)
     service.check_source("videoUrl", req.video)
     service.check_source("referenceImage", req.reference_image)
     service.check_outbound("callBackUrl", req.callback_url)
     task_id = str(uuid.uuid4())
     inputs: dict[str, str] = {}
     params = {
+        "fallbacks": fallbacks,
         "prompt": req.prompt,
         "video": await service.store_input(task_id, "videoUrl", "video", req.video, inputs),
         "reference_image": await service.store_input(

@@ -15,13 +15,14 @@ from reelserve.tasks.service import TaskService
 
 async def generate(service: TaskService, key: ApiKey, req: GenerateRequest) -> str:
     operation = Capability.IMAGE_TO_VIDEO if req.image is not None else Capability.TEXT_TO_VIDEO
-    engine = service.admit(operation, Dialect.RUNWAY)[0]
+    engine, *fallbacks = service.admit(operation, Dialect.RUNWAY)
     if isinstance(req.image, str):
         service.check_outbound("imageUrl", req.image)
     service.check_outbound("callBackUrl", req.callback_url)
     task_id = str(uuid.uuid4())
     image = await service.store_input(task_id, "imageUrl", "image", req.image, {})
     params = {
+        "fallbacks": fallbacks,
         "prompt": req.prompt,
         "duration": req.duration,
         "quality": req.quality,
@@ -50,7 +51,7 @@ async def generate(service: TaskService, key: ApiKey, req: GenerateRequest) -> s
 
 
 async def extend(service: TaskService, key: ApiKey, req: ExtendRequest) -> str:
-    engine = service.admit(Capability.EXTEND, Dialect.RUNWAY)[0]
+    engine, *fallbacks = service.admit(Capability.EXTEND, Dialect.RUNWAY)
     service.check_outbound("callBackUrl", req.callback_url)
     parent = await service.get(key, req.task_id, (Dialect.RUNWAY,))
     if parent.status is not Status.SUCCEEDED or parent.result is None:
@@ -65,6 +66,7 @@ async def extend(service: TaskService, key: ApiKey, req: ExtendRequest) -> str:
     result = parent.result
     ratio = geometry.nearest_ratio(result.width, result.height)
     params = {
+        "fallbacks": fallbacks,
         "prompt": req.prompt,
         "quality": req.quality,
         "aspect_ratio": ratio,
