@@ -9,6 +9,7 @@ speaks KIE's wire format, and a fault-injecting HTTP proxy in front of it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -223,15 +224,11 @@ def _reset(handler: BaseHTTPRequestHandler) -> None:
     import struct
 
     sock = handler.connection
-    try:
+    with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
     handler.close_connection = True
-    try:
+    with contextlib.suppress(OSError):
         sock.close()
-    except OSError:
-        pass
 
 
 def run(coro: Any) -> Any:

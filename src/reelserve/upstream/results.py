@@ -65,11 +65,11 @@ class ResultFiles:
                 out.append(self._text(output))
             else:
                 out.append(await self._file(output, n, reading))
-        if self.task.dialect in (Dialect.RUNWAY, Dialect.ALEPH):
-            if not any(a.role == "cover" for a, _ in out):
-                video = next((p for a, p in out if a.role == "video"), None)
-                if video is not None:
-                    out.append(await asyncio.to_thread(_cover_of, video, self.tmp))
+        coverless = not any(a.role == "cover" for a, _ in out)
+        if self.task.dialect in (Dialect.RUNWAY, Dialect.ALEPH) and coverless:
+            video = next((p for a, p in out if a.role == "video"), None)
+            if video is not None:
+                out.append(await asyncio.to_thread(_cover_of, video, self.tmp))
         return out
 
     def sheet(self, reading: Reading) -> tuple[Artifact, Path]:
