@@ -27,7 +27,7 @@ from reelserve.store.tables import tasks
 from reelserve.upstream.config import UpstreamConfig
 from tests.cluster import Cluster, Process
 
-MODES = ("pass", "503", "500", "hang", "429", "reset", "402", "401")
+MODES = ("pass", "503", "500", "hang", "429", "reset", "402", "401", "422")
 
 
 class UpstreamServer:
@@ -97,7 +97,7 @@ class FaultProxy:
     Modes: pass, 503/500/402/401 (a KIE error envelope with that code and HTTP status),
     429 (with `Retry-After: retry_after`), hang (no answer until the mode changes or
     `hang_s` passes), reset (the connection is closed without an answer).
-    `seen` counts requests by method and path.
+    `seen` counts requests by method and path, `times` says when they came.
     """
 
     def __init__(self, target: str, retry_after: float = 1.0, hang_s: float = 60.0) -> None:
@@ -106,6 +106,10 @@ class FaultProxy:
         self.retry_after = retry_after
         self.hang_s = hang_s
         self.seen: Counter[str] = Counter()
+        self.times: dict[str, list[float]] = {}
+        """When each request arrived (monotonic), by method and path."""
+        self.messages: dict[str, str] = {}
+        """The `msg` of an injected error, by mode."""
         self.faults: Counter[str] = Counter()
         self._queue: list[str] = []
         self._lock = threading.Lock()
@@ -154,6 +158,7 @@ class FaultProxy:
         body = handler.rfile.read(length) if length else b""
         path = handler.path.split("?", 1)[0]
         self.seen[f"{handler.command} {path}"] += 1
+        self.times.setdefault(f"{handler.command} {path}", []).append(time.monotonic())
         mode = self._next_mode()
         if mode != "pass":
             self.faults[mode] += 1
@@ -166,9 +171,10 @@ class FaultProxy:
         if mode == "reset":
             _reset(handler)
             return
-        if mode in ("503", "500", "402", "401"):
+        if mode in ("503", "500", "402", "401", "422"):
             code = int(mode)
-            _answer(handler, code, {"code": code, "msg": f"injected {code}", "data": None})
+            message = self.messages.get(mode, f"injected {code}")
+            _answer(handler, code, {"code": code, "msg": message, "data": None})
             return
         if mode == "429":
             _answer(

@@ -174,7 +174,7 @@ class Follower:
 
     async def _follow(self, record_path: str, upstream_id: str, since: float) -> Produced:
         deadline = since + self.engine.config.timeout_s
-        wait = min(1.0, self.engine.config.poll_s / 10)
+        wait = self.engine.config.poll_s / 10
         nudged = self.nudges.watch(self.task.id)
         while True:
             if self.lease.lost:
@@ -194,7 +194,7 @@ class Follower:
             await self._stages(reading)
             if reading.state == SUCCEEDED:
                 produced = await self.files.produced(reading)
-                if not any(a.data is None for a, _ in produced):
+                if not any(a.kind != "text" or a.role == "text" for a, _ in produced):
                     raise EngineDown(f"{self.name}: its task {upstream_id} succeeded with no file")
                 return produced
             if time.time() > deadline:

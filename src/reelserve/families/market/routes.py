@@ -118,7 +118,8 @@ async def record_info(request: Request) -> JSONResponse:
 
 @router.get("/models")
 async def models(request: Request) -> JSONResponse:
-    """Every served model: operation, output kind, the engine its route picks, input schema."""
+    """Every served model: operation, output kind, the engine its route picks (and its
+    fallbacks: `engines`), input schema."""
     await current_key(request)
     settings = request.app.state.settings
     data: list[dict[str, Any]] = [
@@ -127,6 +128,7 @@ async def models(request: Request) -> JSONResponse:
             "operation": m.operation.value,
             "kind": m.operation.kind.value,
             "engine": settings.engine_for(m.operation, m.name) or "",
+            "engines": list(settings.engines_for(m.operation, m.name)),
             "description": m.description,
             "documented": False,
             "inputSchema": m.input_schema.model_json_schema(),
@@ -142,6 +144,7 @@ async def models(request: Request) -> JSONResponse:
                 "operation": model.operation.value,
                 "kind": model.kind.value,
                 "engine": settings.engine_for(model.operation, model.name) or "",
+                "engines": list(settings.engines_for(model.operation, model.name)),
                 "description": model.description,
                 "documented": model.documented,
                 "inputSchema": model.schema,
