@@ -386,9 +386,11 @@ def test_an_upstream_callback_finishes_the_task_before_the_next_poll(
 def test_an_unconfigured_upstream_in_a_route_stops_the_start_naming_the_setting(
     tmp_path: Any,
 ) -> None:
-    with pytest.raises(Exception, match="REELSERVE_UPSTREAM_NOWHERE_URL"):
-        with run_server(tmp_path, routes="*=upstream:nowhere"):
-            pass
+    with (
+        pytest.raises(Exception, match="REELSERVE_UPSTREAM_NOWHERE_URL"),
+        run_server(tmp_path, routes="*=upstream:nowhere"),
+    ):
+        pass
 
 
 def test_config_is_read_from_the_environment() -> None:
