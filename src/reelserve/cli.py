@@ -17,6 +17,7 @@ from reelserve.security.apikeys import display_prefix, generate_key, hash_key
 from reelserve.settings import Settings
 from reelserve.store.keys import DuplicateKeyName
 from reelserve.store.store import Store
+from reelserve.upstream.check import upstream_app
 from reelserve.worker_cli import register as register_worker_commands
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.add_typer(keys_app, name="keys")
 register_client_commands(app)
 register_worker_commands(app)
 app.add_typer(engines_app, name="engines")
+app.add_typer(upstream_app, name="upstream")
 
 
 @app.command()

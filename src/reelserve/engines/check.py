@@ -20,6 +20,7 @@ from reelserve.engines.base import Capability, Engine, EngineOutput, EngineReque
 from reelserve.engines.isolated import IsolatedEngine
 from reelserve.engines.registry import EngineUnavailable, registry_for
 from reelserve.settings import Settings
+from reelserve.upstream.engine import UpstreamEngine
 
 engines_app = typer.Typer(help="Inspect the configured engines.", no_args_is_help=True)
 
@@ -90,6 +91,10 @@ def check(
             if isinstance(loaded, IsolatedEngine):
                 info = loaded.stats.info
                 detail = f" ({info.get('pipeline')}, {info.get('device')}, {info.get('dtype')})"
+            if isinstance(loaded, UpstreamEngine):
+                upstream = name.removeprefix("upstream:")
+                typer.echo(f"{name}: forwards tasks; see `reelserve upstream check {upstream}`")
+                continue
             typer.echo(f"{name}: loaded in {load_s:.2f} s{detail}")
             typer.echo(check_engine(loaded, name, seconds))
     except EngineUnavailable as exc:
