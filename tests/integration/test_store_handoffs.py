@@ -3,11 +3,26 @@ PostgreSQL (issue 15)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
 from reelserve.store.store import Store
 from reelserve.tasks.models import Status
-from tests.integration.test_store import new_task, store  # noqa: F401 - the fixture
+from tests.databases import BACKENDS, database_url
+from tests.integration.test_store import RESULT, new_task
 
 ENGINE = "upstream:kie"
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    with database_url(request.param, tmp_path) as url:
+        s = Store(url)
+        await s.open()
+        yield s
+        await s.close()
 
 
 async def test_a_hand_off_is_noted_under_the_lease_and_its_first_id_wins(store: Store) -> None:
@@ -65,12 +80,6 @@ async def test_an_engine_at_its_cap_has_its_tasks_left_queued(store: Store) -> N
     assert third is not None and third.id == local.id  # the capped engine's task waits
     assert await store.tasks.claim("w", {ENGINE, "synthetic"}, 30, caps=caps) is None
     assert first.lease_token
-    assert await store.tasks.succeed(first.id, first.lease_token, _result())
+    assert await store.tasks.succeed(first.id, first.lease_token, RESULT)
     fourth = await store.tasks.claim("w", {ENGINE}, 30, caps=caps)
     assert fourth is not None and fourth.engine == ENGINE
-
-
-def _result():  # type: ignore[no-untyped-def]
-    from tests.integration.test_store import RESULT
-
-    return RESULT
