@@ -319,7 +319,8 @@ def test_a_402_upstream_is_reported_and_fails_the_task_clearly(
     )
     record = market_done(client, task_id)
     assert record["state"] == "fail", record
-    assert "402" in record["failMsg"] and "upstream test" in record["failMsg"], record
+    assert "upstream test: its key has no credits left" in record["failMsg"], record
+    assert "402" in record["failMsg"]
     assert PAYMENT_REQUIRED["test"] == before + 1
     assert faults.seen["POST /api/v1/jobs/createTask"] == 1
 

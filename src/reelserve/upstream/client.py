@@ -277,6 +277,7 @@ class UpstreamClient:
                 message,
                 PAYMENT_REQUIRED[self.name],
             )
+            message = f"its key has no credits left ({message})"
         return classify(self.name, code, message, retry_after)
 
 
