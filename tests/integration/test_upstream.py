@@ -397,3 +397,42 @@ def test_an_unconfigured_upstream_in_a_route_stops_the_start_naming_the_setting(
 def test_config_is_read_from_the_environment() -> None:
     config = UpstreamConfig(name="x", url="http://127.0.0.1:1/")
     assert config.url == "http://127.0.0.1:1" and config.uploads_at == config.url
+
+
+def test_result_files_on_another_host_never_get_the_upstream_key(tmp_path: Any) -> None:
+    import asyncio
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from reelserve.upstream.client import UpstreamClient
+
+    seen: list[str | None] = []
+    picture = png_bytes(8, 8)
+
+    class Files(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(picture)))
+            self.end_headers()
+            self.wfile.write(picture)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    cdn = ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    threading.Thread(target=cdn.serve_forever, daemon=True).start()
+    try:
+        config = UpstreamConfig(name="k", url="http://127.0.0.1:9", key="sk-secret")
+        client = UpstreamClient(config, allow_private=True)
+        url = f"http://127.0.0.1:{cdn.server_address[1]}/r.png"
+        kind = asyncio.run(client.download(url, tmp_path / "r", 1 << 20))
+        assert kind == "image/png" and (tmp_path / "r").read_bytes() == picture
+        assert seen == [None]
+        # And the URL guard applies to them: a private address is refused when not allowed.
+        guarded = UpstreamClient(config, allow_private=False)
+        with pytest.raises(Exception, match=r"private|loopback|blocked|refused"):
+            asyncio.run(guarded.download(url, tmp_path / "g", 1 << 20))
+    finally:
+        cdn.shutdown()

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 import httpx
 
 from reelserve.retry import backoff
+from reelserve.security.urlguard import outbound_transport
 from reelserve.upstream.config import UpstreamConfig
 
 log = logging.getLogger("reelserve.upstream")
@@ -114,12 +115,13 @@ class UpstreamClient:
         config: UpstreamConfig,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        transport: httpx.AsyncBaseTransport | None = None,
+        allow_private: bool = True,
     ) -> None:
         self.config = config
         self._sleep = sleep
-        self._transport = transport
+        self._allow_private = allow_private
         self._http: httpx.AsyncClient | None = None
+        self._files: httpx.AsyncClient | None = None
 
     @property
     def name(self) -> str:
@@ -135,13 +137,28 @@ class UpstreamClient:
                 timeout=httpx.Timeout(self.config.request_timeout_s),
                 follow_redirects=True,
                 max_redirects=5,
-                transport=self._transport,
             )
         return self._http
 
+    def _files_client(self) -> httpx.AsyncClient:
+        """Result files: no upstream key (they are often on a CDN or a presigned S3 URL, and
+        the key must not leave for another host), and the outbound URL guard, the
+        upstream's own hosts exempt (they were configured by the operator)."""
+        if self._files is None or self._files.is_closed:
+            exempt = [_host_port(self.config.url), _host_port(self.config.uploads_at)]
+            self._files = httpx.AsyncClient(
+                headers={"User-Agent": "reelserve-upstream"},
+                timeout=httpx.Timeout(self.config.request_timeout_s),
+                follow_redirects=True,
+                max_redirects=5,
+                transport=outbound_transport(self._allow_private, exempt),
+            )
+        return self._files
+
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
+        for client in (self._http, self._files):
+            if client is not None:
+                await client.aclose()
 
     # --- calls -----------------------------------------------------------------
 
@@ -186,14 +203,19 @@ class UpstreamClient:
 
         async def fetch() -> str:
             try:
-                async with self._client().stream("GET", url) as response:
+                same_host = _host_port(url) == _host_port(self.config.url)
+                client = self._client() if same_host else self._files_client()
+                async with client.stream("GET", url) as response:
                     if response.status_code != 200:
-                        raise classify(
+                        error = classify(
                             self.name,
                             response.status_code,
                             f"HTTP {response.status_code} for a result file",
                             retry_after_s(response.headers.get("retry-after")),
                         )
+                        if isinstance(error, UpstreamRejected):  # gone or refused: not the input
+                            error = UpstreamUnusable(self.name, error.code, error.message)
+                        raise error
                     size = 0
                     with dest.open("wb") as out:
                         async for chunk in response.aiter_bytes():
@@ -279,6 +301,11 @@ class UpstreamClient:
             )
             message = f"its key has no credits left ({message})"
         return classify(self.name, code, message, retry_after)
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = httpx.URL(url)
+    return (parts.host, parts.port or (443 if parts.scheme == "https" else 80))
 
 
 def _int(value: Any, default: int) -> int:

@@ -34,9 +34,9 @@ class UpstreamEngine(Engine):
     capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability)
     description: ClassVar[str] = "Forwards tasks to a KIE-compatible API (docs/upstream.md)."
 
-    def __init__(self, config: UpstreamConfig, public_url: str) -> None:
+    def __init__(self, config: UpstreamConfig, public_url: str, allow_private: bool) -> None:
         self.config = config
-        self.client = UpstreamClient(config)
+        self.client = UpstreamClient(config, allow_private=allow_private)
         reachable = is_public(public_url)
         self.callbacks = reachable if config.callbacks is None else config.callbacks
         self.share_urls = reachable if config.share_urls is None else config.share_urls
@@ -65,15 +65,14 @@ def upstream_factories(settings: Settings | None) -> dict[str, Callable[[], Engi
     """One factory per configured upstream, named `upstream:<name>`."""
     if settings is None:
         return {}
-    public_url = settings.public_url
     out: dict[str, Callable[[], Engine]] = {}
     for config in settings.upstreams.values():
-        out[config.engine] = _factory(config, public_url)
+        out[config.engine] = _factory(config, settings.public_url, settings.allow_private_urls)
     return out
 
 
-def _factory(config: UpstreamConfig, public_url: str) -> Callable[[], Engine]:
+def _factory(config: UpstreamConfig, public_url: str, allow_private: bool) -> Callable[[], Engine]:
     def make() -> Engine:
-        return UpstreamEngine(config, public_url)
+        return UpstreamEngine(config, public_url, allow_private)
 
     return make

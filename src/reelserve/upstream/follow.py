@@ -26,12 +26,20 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from pathlib import Path
+from typing import TypeVar
 
 from reelserve.blobs.base import BlobStore
+from reelserve.errors import DatabaseUnavailable
+from reelserve.retry import backoff
 from reelserve.settings import Settings
 from reelserve.store.store import Store
 from reelserve.tasks.models import Dialect, Task
-from reelserve.upstream.client import UpstreamDown, UpstreamError, UpstreamRejected
+from reelserve.upstream.client import (
+    UpstreamDown,
+    UpstreamError,
+    UpstreamRejected,
+    UpstreamUnusable,
+)
 from reelserve.upstream.engine import UpstreamEngine
 from reelserve.upstream.inputs import Preparer
 from reelserve.upstream.results import Produced, ResultFiles
@@ -50,6 +58,7 @@ from reelserve.worker.patience import Lease, LeaseLost, record
 log = logging.getLogger("reelserve.upstream")
 
 Stage = Callable[[Produced, str], Awaitable[None]]
+T = TypeVar("T")
 
 
 class Nudges:
@@ -159,11 +168,8 @@ class Follower:
         log.info("task %s: handed off to %s as %s", self.task.id, self.name, recorded)
         return recorded, noted.created_at
 
-    async def _patiently(self, write: Callable[[], Awaitable[str]]) -> str:
+    async def _patiently(self, write: Callable[[], Awaitable[T]]) -> T:
         """A hand-off write retried through a database outage (an answer must not be lost)."""
-        from reelserve.errors import DatabaseUnavailable
-        from reelserve.retry import backoff
-
         tries = 0
         while True:
             try:
@@ -179,7 +185,11 @@ class Follower:
         while True:
             if self.lease.lost:
                 raise LeaseLost()
-            reading = read(self.task, await self.client.record(record_path, upstream_id))
+            try:
+                data = await self.client.record(record_path, upstream_id)
+            except UpstreamRejected as exc:  # a 4xx for our own poll: not the input's fault
+                raise UpstreamUnusable(exc.upstream, exc.code, exc.message) from None
+            reading = read(self.task, data)
             if reading.progress is not None:
                 self.progress(max(0.0, min(0.99, reading.progress)))
             else:
@@ -213,7 +223,9 @@ class Follower:
             return
         if not self._staged:
             ids = [str(item.get("id") or "") for item in reading.tracks]
-            await self._patiently(lambda: self._note_tracks(ids))
+            await self._patiently(
+                lambda: self.store.handoffs.note(self.task.id, self.name, {"tracks": ids})
+            )
             if reading.state != SUCCEEDED:
                 await self.stage([self.files.sheet(reading)], "text")
             self._staged = "text"
@@ -222,7 +234,3 @@ class Follower:
             partial = Reading(reading.state, outputs=tuple(first), tracks=reading.tracks)
             await self.stage(await self.files.produced(partial), "first")
             self._staged = "first"
-
-    async def _note_tracks(self, ids: list[str]) -> str:
-        await self.store.handoffs.note(self.task.id, self.name, {"tracks": ids})
-        return ""
