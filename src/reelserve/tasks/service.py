@@ -185,7 +185,11 @@ class TaskService:
             await self._store.tasks.insert(new, admission, idempotency())
         except DuplicateCreate as first:
             # A retried create (same Idempotency-Key, same request): the first task's answer.
-            return first.task_id or new.id
+            if not first.task_id:
+                raise ValidationFailed(
+                    "Idempotency-Key", "is in use by a request still being made; retry"
+                ) from None
+            return first.task_id
         self._on_submit()
         return new.id
 
