@@ -238,3 +238,49 @@ def _recipe(server: RunningServer, task_id: str) -> dict[str, Any]:
     from tests.integration.test_suno import stored_track
 
     return dict(stored_track(server, task_id)["recipe"])
+
+
+# -- reelserve engines check ------------------------------------------------------------------
+
+
+def test_engines_check_runs_demucs_and_basic_pitch_on_a_tone(
+    demucs_dir: Path, tmp_path: Path
+) -> None:
+    import re
+
+    from typer.testing import CliRunner
+
+    from reelserve.cli import app
+
+    env = {
+        "REELSERVE_DATA_DIR": str(tmp_path),
+        "REELSERVE_ROUTES": "separate_stems=demucs;audio_to_midi=basic-pitch",
+        "REELSERVE_DEMUCS_MODEL_DIR": str(demucs_dir),
+        "REELSERVE_DEMUCS_DEVICE": "cpu",
+    }
+    result = CliRunner().invoke(app, ["engines", "check"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert re.fullmatch(r"basic-pitch: loaded in \d+\.\d\d s", lines[0]), lines
+    assert re.fullmatch(
+        r"basic-pitch: audio_to_midi, 1 notes \(pitches \[69\]\) from a 1 s 440 Hz tone "
+        r"in \d+\.\d\d s",
+        lines[1],
+    ), lines
+    assert re.fullmatch(r"demucs: loaded in \d+\.\d\d s \(HTDemucs, cpu, float32\)", lines[2])
+    assert re.fullmatch(
+        r"demucs: separate_stems, 4 stems \(drums, bass, other, vocals\) of 1\.00 s in "
+        r"\d+\.\d\d s \(pipeline \d+\.\d\d s\)",
+        lines[3],
+    ), lines
+
+
+def test_engines_check_names_missing_demucs_weights(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from reelserve.cli import app
+
+    env = {"REELSERVE_DATA_DIR": str(tmp_path), "REELSERVE_ROUTES": "separate_stems=demucs"}
+    result = CliRunner().invoke(app, ["engines", "check"], env=env)
+    assert result.exit_code == 2
+    assert "needs REELSERVE_DEMUCS_MODEL_DIR" in result.output
