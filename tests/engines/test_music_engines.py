@@ -284,3 +284,33 @@ def test_engines_check_names_missing_demucs_weights(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["engines", "check"], env=env)
     assert result.exit_code == 2
     assert "needs REELSERVE_DEMUCS_MODEL_DIR" in result.output
+
+
+def test_a_demucs_child_killed_mid_task_fails_that_task_and_the_next_succeeds(
+    demucs_dir: Path,
+) -> None:
+    import os
+    import signal
+
+    from reelserve.engines.base import EngineError
+
+    engine = DemucsEngine(DemucsConfig(model_dir=demucs_dir, device="cpu", shifts=0))
+    track = Audio(np.random.default_rng(1).standard_normal((4 * RATE, 2)).astype("f4"), RATE)
+    request = EngineRequest(
+        operation=Capability.SEPARATE_STEMS, prompt="", audio=track, params={"mode": "split_stem"}
+    )
+    try:
+        engine.setup()
+        victim = engine.stats.pid
+        assert victim is not None
+
+        def kill(fraction: float) -> None:
+            if fraction < 1 and engine.stats.pid == victim:
+                os.kill(victim, signal.SIGKILL)
+
+        with pytest.raises(EngineError, match=r"killed by SIGKILL.*the task was lost"):
+            engine.run(request, kill)
+        stems = engine.run(request, lambda _: None).stems
+        assert len(stems) == 4 and engine.stats.starts == 2
+    finally:
+        engine.close()
