@@ -314,3 +314,28 @@ def test_a_demucs_child_killed_mid_task_fails_that_task_and_the_next_succeeds(
         assert len(stems) == 4 and engine.stats.starts == 2
     finally:
         engine.close()
+
+
+def test_interrupting_demucs_stops_the_separation_at_its_next_segment(demucs_dir: Path) -> None:
+    from reelserve.engines.isolated import EngineInterrupted
+
+    engine = DemucsEngine(DemucsConfig(model_dir=demucs_dir, device="cpu", shifts=0))
+    track = Audio(np.random.default_rng(2).standard_normal((6 * RATE, 2)).astype("f4"), RATE)
+    request = EngineRequest(
+        operation=Capability.SEPARATE_STEMS, prompt="", audio=track, params={"mode": "split_stem"}
+    )
+    try:
+        engine.setup()
+        seen: list[float] = []
+
+        def stop(fraction: float) -> None:
+            seen.append(fraction)
+            engine.interrupt()
+
+        with pytest.raises(EngineInterrupted):
+            engine.run(request, stop)
+        assert seen and seen[-1] < 1
+        assert len(engine.run(request, lambda _: None).stems) == 4  # the child lives on
+        assert engine.stats.starts == 1
+    finally:
+        engine.close()
