@@ -145,6 +145,13 @@ def test_demucs_dtype_setting_reaches_the_child(demucs_dir: Path) -> None:
         )
         with pytest.raises(Exception, match="unknown separation mode"):
             engine.run(request, lambda _: None)
+        ok = EngineRequest(
+            operation=Capability.SEPARATE_STEMS, prompt="", audio=track, params={}
+        )  # no mode: separate_vocal
+        stems = engine.run(ok, lambda _: None).stems
+        assert list(stems) == ["vocals", "instrumental"]
+        assert all(np.isfinite(a.samples).all() and a.samples.dtype == np.float32
+                   for a in stems.values())  # fmt: skip
     finally:
         engine.close()
 
