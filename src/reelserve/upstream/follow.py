@@ -4,7 +4,7 @@
    recorded by an earlier attempt is followed, never submitted again.
 2. Otherwise the body is prepared (`upstream/inputs.py`: uploads, parent ids,
    the callback), the submission is noted under the lease, the create is sent
-   (`Idempotency-Key: reelserve:<task>:<engine>`) and the upstream's task id
+   (`Idempotency-Key: reelserve:<task>:<engine>:<body hash>`) and the upstream's task id
    recorded the moment it answers.
 3. The record is polled with backoff (a tenth of `poll_s`, growing to it) and
    at once when the upstream calls back (`Nudges`); progress is passed through.
@@ -21,6 +21,8 @@ is `EngineDown`, and the worker moves the task to its route's next engine.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -158,7 +160,11 @@ class Follower:
                 self.name,
             )
         self.nudges.watch(self.task.id)
-        created = await self.client.create(create, body, f"reelserve:{self.task.id}:{self.name}")
+        # Keyed by the body too: a re-sent create whose inputs were uploaded again differs,
+        # and must not be answered 422 by an upstream that checks keys against bodies.
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+        key = f"reelserve:{self.task.id}:{self.name}:{digest}"
+        created = await self.client.create(create, body, key)
         upstream_id = upstream_task_id(created)
         if not upstream_id:
             raise UpstreamDown(self.name, 502, "the create answered without a taskId")
