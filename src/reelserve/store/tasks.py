@@ -199,33 +199,28 @@ class TaskStore:
 
         t = tasks.alias("t")
         other = tasks.alias("other")
-        running_of_key = (
-            select(func.count())
-            .select_from(other)
-            .where(
-                other.c.api_key_id == t.c.api_key_id,
-                other.c.status == Status.RUNNING.value,
-                other.c.lease_expires_at >= now,
-            )
-            .correlate(t)
-            .scalar_subquery()
-        )
-        limit = func.coalesce(api_keys.c.max_concurrent, 0)
-        capped = {e: n for e, n in (caps or {}).items() if n > 0 and e in engines}
-        under_cap: list[ColumnElement[bool]] = []
-        if capped:
-            cap = case(capped, value=t.c.engine, else_=0)
-            running_of_engine = (
+
+        def running_alike(column: str) -> Any:
+            """How many live running tasks share the candidate's `column` (key, engine)."""
+            return (
                 select(func.count())
                 .select_from(other)
                 .where(
-                    other.c.engine == t.c.engine,
+                    other.c[column] == t.c[column],
                     other.c.status == Status.RUNNING.value,
                     other.c.lease_expires_at >= now,
                 )
                 .correlate(t)
                 .scalar_subquery()
             )
+
+        running_of_key = running_alike("api_key_id")
+        limit = func.coalesce(api_keys.c.max_concurrent, 0)
+        capped = {e: n for e, n in (caps or {}).items() if n > 0 and e in engines}
+        under_cap: list[ColumnElement[bool]] = []
+        if capped:
+            cap = case(capped, value=t.c.engine, else_=0)
+            running_of_engine = running_alike("engine")
             under_cap.append(or_(cap == 0, running_of_engine < cap))
 
         def claim_stmt(skip_keys: list[str]) -> Any:
