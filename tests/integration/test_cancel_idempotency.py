@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -20,24 +21,24 @@ BODY = {"prompt": "cancel me", "duration": 5, "quality": "720p", "aspectRatio": 
 PLUGINS = "slow=tests.engines_for_tests:SlowSyntheticEngine"
 
 
+ENGINE_LOG = "REELSERVE_TEST_ENGINE_LOG"  # where tests/engines_for_tests.py logs each run
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    log = tmp_path_factory.mktemp("log") / "engine.log"
-    import os
-
-    os.environ["REELSERVE_TEST_ENGINE_LOG"] = str(log)
-    with run_server(
-        tmp_path_factory.mktemp("cancel"),
-        engine_plugins=PLUGINS,
-        routes="text_to_video=slow;*=synthetic",
-    ) as running:
-        running.settings.__dict__["_test_log"] = log
-        yield running
-    os.environ.pop("REELSERVE_TEST_ENGINE_LOG", None)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(ENGINE_LOG, str(tmp_path_factory.mktemp("log") / "engine.log"))
+        with run_server(
+            tmp_path_factory.mktemp("cancel"),
+            engine_plugins=PLUGINS,
+            routes="text_to_video=slow;*=synthetic",
+        ) as running:
+            yield running
 
 
-def engine_runs(server: RunningServer) -> list[str]:
-    log: Path = server.settings.__dict__["_test_log"]
+def engine_runs() -> list[str]:
+    """The prompts the slow engine ran, in order."""
+    log = Path(os.environ[ENGINE_LOG])
     return [line.split(" ", 2)[2] for line in log.read_text().splitlines()] if log.exists() else []
 
 
@@ -91,8 +92,8 @@ def test_a_queued_task_is_canceled_at_once_never_runs_refunded_with_one_callback
         assert cancel(client, queued_id)["data"]["canceled"] is True  # a no-op now
         time.sleep(0.5)
         assert len(rx.received("/cb")) == 1
-    assert "never runs" not in engine_runs(server)
-    assert "occupies the worker" in engine_runs(server)
+    assert "never runs" not in engine_runs()
+    assert "occupies the worker" in engine_runs()
     # The busy task's price is kept; the cancelled one's came back, once.
     assert 1000 - balance(server, "canceller") == charged // 2
     info = detail(client, queued_id)
@@ -120,7 +121,6 @@ def test_a_running_task_stops_at_its_next_step_and_its_files_are_gone(
 
 def test_cancelling_a_finished_task_is_a_clear_no_op(server: RunningServer) -> None:
     client = server.client()
-    body = {**BODY, "prompt": "done already", "quality": "720p"}
     answer = client.post(
         "/api/v1/jobs/createTask",
         json={"model": "nano-banana-pro", "input": {"prompt": "done", "aspect_ratio": "1:1"}},
@@ -136,7 +136,6 @@ def test_cancelling_a_finished_task_is_a_clear_no_op(server: RunningServer) -> N
         "cancelling": False,
     }
     assert "already finished (succeeded)" in done["msg"]
-    assert body
     missing = cancel(client, "no-such-task")
     assert missing["code"] == 404
     other = cancel(server.client("bob"), task_id)

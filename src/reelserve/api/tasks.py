@@ -104,14 +104,11 @@ async def cancel(request: Request) -> JSONResponse:
     task_id = body.taskId.strip()
     if not task_id:
         raise ValidationFailed("taskId", "is required")
-    before = await task_service(request).get(key, task_id, tuple(Dialect))
     after = await task_service(request).cancel(key, task_id, tuple(Dialect))
-    if before.status.finished:
-        msg = f"The task had already finished ({before.status.value}); nothing was canceled"
-    elif after.status is Status.CANCELED:
+    if after.status is Status.CANCELED:
         msg = "Task canceled"
     elif after.status.finished:
-        msg = f"The task finished ({after.status.value}) before it could be canceled"
+        msg = f"The task had already finished ({after.status.value}); nothing was canceled"
     else:
         msg = "Cancel requested: the task stops at its engine's next step"
     data = {

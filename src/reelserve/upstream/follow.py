@@ -24,6 +24,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
@@ -32,7 +33,7 @@ from typing import TypeVar
 
 from reelserve.blobs.base import BlobStore
 from reelserve.errors import DatabaseUnavailable
-from reelserve.retry import backoff
+from reelserve.retry import patiently
 from reelserve.settings import Settings
 from reelserve.store.store import Store
 from reelserve.tasks.models import Dialect, Task
@@ -44,7 +45,7 @@ from reelserve.upstream.client import (
 )
 from reelserve.upstream.engine import UpstreamEngine
 from reelserve.upstream.inputs import Preparer
-from reelserve.upstream.results import Produced, ResultFiles
+from reelserve.upstream.results import ResultFiles
 from reelserve.upstream.wire import (
     FAILED,
     SUCCEEDED,
@@ -55,11 +56,12 @@ from reelserve.upstream.wire import (
     upstream_task_id,
 )
 from reelserve.worker.failures import EngineDown, TaskFailure
+from reelserve.worker.music import Stage
 from reelserve.worker.patience import Lease, LeaseLost, record
+from reelserve.worker.produce import Produced
 
 log = logging.getLogger("reelserve.upstream")
 
-Stage = Callable[[Produced, str], Awaitable[None]]
 T = TypeVar("T")
 
 
@@ -175,14 +177,9 @@ class Follower:
         return recorded, noted.created_at
 
     async def _patiently(self, write: Callable[[], Awaitable[T]]) -> T:
-        """A hand-off write retried through a database outage (an answer must not be lost)."""
-        tries = 0
-        while True:
-            try:
-                return await write()
-            except DatabaseUnavailable:
-                tries += 1
-                await asyncio.sleep(backoff(tries, cap_s=5.0))
+        """A hand-off write retried through a database outage however long it lasts: the
+        upstream's answer must not be lost."""
+        return await patiently(write, deadline=lambda: math.inf, retry_on=DatabaseUnavailable)
 
     async def _follow(self, record_path: str, upstream_id: str, since: float) -> Produced:
         deadline = since + self.engine.config.timeout_s

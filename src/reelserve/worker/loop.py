@@ -281,17 +281,17 @@ class Worker:
     async def _attempt(self, task: Task, token: str, progress: Progress, lease: Lease) -> None:
         try:
             result = await self._execute(task, progress, lease)
-        except Exception as exc:
-            if not progress.cancelled:
-                await self._unsuccessful(task, token, progress, lease, exc)
-                return
-            # Cancelled: whatever the engine raised on its way out (Abandoned, an
-            # interrupted pipeline), the attempt's files go and the task ends canceled.
-            log.info("task %s: cancelled (%s)", task.id, type(exc).__name__)
-            await self._cancelled(task, token, lease)
         except asyncio.CancelledError:
-            await self._unsuccessful(task, token, progress, lease, None)
+            await self._give_back(task, token)
             raise
+        except Exception as exc:
+            if progress.cancelled:
+                # Whatever the engine raised on its way out (Abandoned, an interrupted
+                # pipeline), the attempt's files go and the task ends canceled.
+                log.info("task %s: cancelled (%s)", task.id, type(exc).__name__)
+                await self._cancelled(task, token, lease)
+            else:
+                await self._unsuccessful(task, token, lease, exc)
         else:
             if progress.cancelled:  # it ended before it could stop: still cancelled
                 await self._discard(task.id, result)
@@ -299,42 +299,31 @@ class Worker:
             else:
                 await self._succeed(task, token, result, lease)
 
-    async def _unsuccessful(
-        self,
-        task: Task,
-        token: str,
-        progress: Progress,
-        lease: Lease,
-        error: Exception | None,
-    ) -> None:
-        """An attempt that raised `error` (None: the worker itself is being cancelled)."""
-        try:
-            if error is not None:
-                raise error
-            raise asyncio.CancelledError()
-        except TaskFailure as failure:
-            log.info("task %s failed: %s", task.id, failure)
-            await self._fail(task.id, token, failure.fail_code, failure.fail_msg, lease)
-        except EngineDown as down:
-            await self._fall_back(task, token, str(down), lease)
-        except LeaseLost:
+    async def _unsuccessful(self, task: Task, token: str, lease: Lease, error: Exception) -> None:
+        if isinstance(error, TaskFailure):
+            log.info("task %s failed: %s", task.id, error)
+            await self._fail(task.id, token, error.fail_code, error.fail_msg, lease)
+        elif isinstance(error, EngineDown):
+            await self._fall_back(task, token, str(error), lease)
+        elif isinstance(error, LeaseLost):
             log.warning("task %s: lease lost while waiting for storage; attempt dropped", task.id)
-        except (asyncio.CancelledError, Abandoned) as stopped:
-            # Shutting down: hand the task back so the next worker starts it at
-            # once; the interrupted attempt does not count against the task.
-            try:
-                await asyncio.shield(self.store.tasks.release(task.id, token, count_attempt=False))
-            except DatabaseUnavailable:
-                log.warning("task %s: not given back (database unavailable); lease lapses", task.id)
-            if isinstance(stopped, asyncio.CancelledError):
-                raise
-        except Exception:
-            log.exception("task %s attempt %d crashed", task.id, task.attempts)
+        elif isinstance(error, Abandoned):
+            await self._give_back(task, token)
+        else:
+            log.error("task %s attempt %d crashed", task.id, task.attempts, exc_info=error)
             if task.attempts >= self.settings.max_attempts:
                 reason = f"the engine failed on all {task.attempts} attempts"
                 await self._fall_back(task, token, reason, lease)
             else:
                 await record(task.id, "its release", lease, self._release(task, token))
+
+    async def _give_back(self, task: Task, token: str) -> None:
+        """Shutting down: hand the task back so the next worker starts it at once; the
+        interrupted attempt does not count against the task."""
+        try:
+            await asyncio.shield(self.store.tasks.release(task.id, token, count_attempt=False))
+        except DatabaseUnavailable:
+            log.warning("task %s: not given back (database unavailable); lease lapses", task.id)
 
     async def _cancelled(self, task: Task, token: str, lease: Lease) -> None:
         engine = self._running_on.get(task.id)
