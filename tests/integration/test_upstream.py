@@ -298,9 +298,12 @@ def test_extends_of_upstream_tasks_name_the_upstreams_parents(
     sent = upstream_request(
         upstream, detail(client, answer["data"]["taskId"])["upstream"]["taskId"]
     )
-    upstream_song = upstream_request(upstream, detail(client, song)["upstream"]["taskId"])
-    assert sent["audioId"] != audio_id and sent["audioId"]
-    assert upstream_song  # the song the upstream made is the one extended
+    upstream_song = detail(client, song)["upstream"]["taskId"]
+    [row] = [r for r in upstream.task_rows() if r["id"] == upstream_song]
+    result = json.loads(row["result"]) if isinstance(row["result"], str) else row["result"]
+    upstream_tracks = [a["data"]["id"] for a in result["artifacts"] if a["role"] == "track"]
+    assert sent["audioId"] != audio_id
+    assert sent["audioId"] == upstream_tracks[0]  # the upstream's id of the track extended
     extended_audio = audio_at(client, longer["response"]["sunoData"][0]["audioUrl"])
     assert extended_audio.seconds > 20
 
@@ -351,7 +354,7 @@ def test_an_upstream_answering_503_then_hanging_falls_back_to_the_next_engine(
 def test_without_a_fallback_an_upstream_outage_fails_after_the_retries_refunded(
     front: RunningServer, faults: FaultProxy
 ) -> None:
-    key = add_key(front, "outage", credits=1000)
+    add_key(front, "outage", credits=1000)
     client = front.client("outage")
     faults.mode = "503"
     task_id = market(
@@ -368,7 +371,6 @@ def test_without_a_fallback_an_upstream_outage_fails_after_the_retries_refunded(
     assert balance(front, "outage") == 1000
     info = detail(client, task_id)
     assert info["credits"] == {"charged": charged, "refunded": True}
-    assert key
 
 
 def test_an_upstream_422_fails_the_task_at_once_with_its_message_refunded(
@@ -455,7 +457,6 @@ def test_the_upstream_callback_path_is_signed_per_task(front: RunningServer) -> 
     secret = front.settings.resolved_signing_secret()
     good = callback_signature(secret, "some-task")
     path = "/api/v1/upstream/callback/some-task"
-    assert httpx.post(front.base_url + path, params={"sig": "0" * 32}).status_code in (200, 404)
     bad = httpx.post(front.base_url + path, params={"sig": "0" * 32}).json()
     assert bad["code"] == 404
     assert httpx.post(front.base_url + path, params={"sig": good}).json()["code"] == 200
@@ -488,7 +489,7 @@ def test_an_unconfigured_upstream_in_a_route_stops_the_start_naming_the_setting(
         pass
 
 
-def test_config_is_read_from_the_environment() -> None:
+def test_upstream_urls_lose_their_trailing_slash_and_uploads_default_to_the_api_host() -> None:
     config = UpstreamConfig(name="x", url="http://127.0.0.1:1/")
     assert config.url == "http://127.0.0.1:1" and config.uploads_at == config.url
 
