@@ -174,46 +174,71 @@ def test_the_sync_sdk_makes_every_kind_and_the_outputs_decode(
 
 
 def test_the_async_sdk_creates_waits_deletes_and_reads_the_organization(
-    server: RunningServer, tmp_path: Path
+    server: RunningServer, static_http: StaticHttpServer, tmp_path: Path
 ) -> None:
+    clip = static_http.add("/official/async-clip.mp4", video_bytes(), "video/mp4")
+
     async def run() -> None:
         client = runwayml.AsyncRunwayML(api_key=server.keys["payer"], base_url=server.base_url)
         image = tmp_path / "ref.png"
         image.write_bytes(png_bytes(64, 64))
         uploaded = await client.uploads.create_ephemeral(file=image)
-        speech = await client.text_to_speech.create(
-            model="eleven_multilingual_v2",
-            prompt_text="Hello from reelserve.",
-            voice={"type": "runway-preset", "preset_id": "Maya"},
+        created = [
+            await client.text_to_speech.create(
+                model="eleven_multilingual_v2",
+                prompt_text="Hello from reelserve.",
+                voice={"type": "runway-preset", "preset_id": "Maya"},
+            ),
+            await client.text_to_image.create(
+                model="gen4_image",
+                prompt_text="a red kite",
+                ratio="720:960",
+                reference_images=[{"uri": uploaded.uri}],
+            ),
+            await client.image_to_video.create(
+                model="gen4_turbo", prompt_image=uploaded.uri, ratio="832:1104", duration=2
+            ),
+            await client.text_to_video.create(
+                model="veo3.1", prompt_text="rain on a tin roof", ratio="1280:720", duration=4
+            ),
+            await client.video_to_video.create(model="aleph2", video_uri=clip),
+        ]
+        speech, picture, i2v, t2v, v2v = await asyncio.gather(
+            *(c.wait_for_task_output(timeout=120) for c in created)
         )
-        picture = await client.text_to_image.create(
-            model="gen4_image",
-            prompt_text="a red kite",
-            ratio="720:960",
-            reference_images=[{"uri": uploaded.uri}],
-        )
-        tasks = await asyncio.gather(
-            speech.wait_for_task_output(timeout=120), picture.wait_for_task_output(timeout=120)
-        )
-        assert [t.status for t in tasks] == ["SUCCEEDED", "SUCCEEDED"]
-        spoken = fetched(tasks[0].output[0], tmp_path, "speech.mp3")
-        assert audio_seconds(spoken) > 0.5
-        assert Image.open(fetched(tasks[1].output[0], tmp_path, "kite.png")).size == (720, 960)
+        assert {t.status for t in (speech, picture, i2v, t2v, v2v)} == {"SUCCEEDED"}
+        assert audio_seconds(fetched(speech.output[0], tmp_path, "speech.mp3")) > 0.5
+        assert Image.open(fetched(picture.output[0], tmp_path, "kite.png")).size == (720, 960)
+        shape = video_shape(fetched(i2v.output[0], tmp_path, "i2v.mp4"))
+        assert shape[:3] == (832, 1104, 2.0)
+        assert video_shape(fetched(t2v.output[0], tmp_path, "t2v.mp4")) == (1280, 720, 4.0, True)
+        assert video_shape(fetched(v2v.output[0], tmp_path, "v2v.mp4"))[:2] == (320, 240)
         org = await client.organization.retrieve()
-        assert org.credit_balance == 1000 - speech_cost(speech) - picture.estimated_cost.credits
+        spent = sum(c.estimated_cost.credits for c in created)
+        assert org.credit_balance == 1000 - spent
         assert org.usage.models["gen4_image"].daily_generations == 1
         assert org.usage.models["eleven_multilingual_v2"].daily_generations == 1
+        assert org.usage.models["gen4.5"].daily_generations == 0
         assert org.tier.models["gen4_turbo"].max_concurrent_generations > 0
         await client.tasks.delete(picture.id)
         with pytest.raises(runwayml.NotFoundError) as missing:
             await client.tasks.retrieve(picture.id)
         assert missing.value.body == {"error": "Could not find Task"}
+        assert (await client.tasks.retrieve(t2v.id)).output == t2v.output
         await client.close()
 
-    def speech_cost(created: Any) -> int:
-        return int(created.estimated_cost.credits)
-
     asyncio.run(run())
+
+
+def test_the_sync_sdk_deletes_and_reads_the_organization(server: RunningServer) -> None:
+    client = sdk(server, "bob")
+    task = client.text_to_image.create(model="gen4_image", prompt_text="x", ratio="720:720")
+    org = client.organization.retrieve()
+    assert org.credit_balance == 2_147_483_647  # bob has no credit limit
+    assert org.usage.models["gen4_image"].daily_generations >= 1
+    client.tasks.delete(task.id)
+    with pytest.raises(runwayml.NotFoundError):
+        client.tasks.retrieve(task.id)
 
 
 def test_the_version_header_is_required_and_checked(server: RunningServer) -> None:
