@@ -32,6 +32,8 @@ from reelserve.families.flux_kontext import routes as flux_kontext
 from reelserve.families.gpt4o_image import routes as gpt4o_image
 from reelserve.families.market import routes as market
 from reelserve.families.runway import routes as runway
+from reelserve.families.runway_official import errors as runway_official_errors
+from reelserve.families.runway_official import routes as runway_official
 from reelserve.families.suno import routes as suno
 from reelserve.families.veo import routes as veo
 from reelserve.janitor import Janitor
@@ -180,8 +182,9 @@ def create_app(
         expose_headers=["Retry-After", "Content-Range", "Accept-Ranges"],
         allow_credentials=False,
     )
-    install_error_handlers(app)
+    install_error_handlers(app, {runway_official_errors.PREFIX: runway_official_errors.render})
     app.include_router(runway.router)
+    app.include_router(runway_official.router)
     app.include_router(aleph.router)
     app.include_router(market.router)
     app.include_router(veo.router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -51,11 +52,27 @@ def ok(request: Request, data: Any, msg: str = "success") -> JSONResponse:
     return answer(request, 200, msg, data)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+Renderer = Callable[[Exception], JSONResponse]
+
+
+def install_error_handlers(app: FastAPI, dialects: Mapping[str, Renderer] | None = None) -> None:
+    """Errors become KIE envelopes, except on paths under a prefix of `dialects`, whose
+    renderer answers in that API's own words (Runway's `/v1/`)."""
+    prefixes = tuple((dialects or {}).items())
+
+    def other_dialect(request: Request) -> Renderer | None:
+        path = request.url.path
+        for prefix, renderer in prefixes:
+            if path.startswith(prefix):
+                return renderer
+        return None
+
     @app.exception_handler(ReelserveError)
     async def _domain(request: Request, exc: ReelserveError) -> JSONResponse:
         if isinstance(exc, DependencyUnavailable):
             _count_refusal(request, exc)
+        if (render := other_dialect(request)) is not None:
+            return render(exc)
         return answer(request, exc.code, exc.message, None, exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -65,10 +82,14 @@ def install_error_handlers(app: FastAPI) -> None:
         field = str(errors[0]["loc"][-1]) if errors and errors[0].get("loc") else ""
         problem = "is required" if errors and errors[0].get("type") == "missing" else "is invalid"
         err = ValidationFailed(field, problem)
+        if (render := other_dialect(request)) is not None:
+            return render(err)
         return answer(request, err.code, err.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if (render := other_dialect(request)) is not None:
+            return render(exc)
         msg = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
         return answer(request, exc.status_code, msg, None, dict(exc.headers or {}))
 
@@ -77,6 +98,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if (render := other_dialect(request)) is not None:
+            return render(exc)
         return answer(request, 500, "Internal error, please try again later")
 
 

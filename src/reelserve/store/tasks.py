@@ -166,6 +166,31 @@ class TaskStore:
         self._positions.put(task.id, position, since)
         return position
 
+    async def running_of_key(self, api_key_id: str) -> int:
+        """How many of the key's tasks run now (a live lease): its concurrency in use."""
+        stmt = (
+            select(func.count())
+            .select_from(tasks)
+            .where(
+                tasks.c.api_key_id == api_key_id,
+                tasks.c.status == Status.RUNNING.value,
+                tasks.c.lease_expires_at >= time.time(),
+            )
+        )
+        count: int | None = await self._db.read(lambda conn: conn.scalar(stmt))
+        return int(count or 0)
+
+    async def created_since(
+        self, api_key_id: str, dialect: str, since: float, limit: int = 10_000
+    ) -> list[Task]:
+        """The key's tasks of `dialect` created since `since`, oldest first (usage counts)."""
+        return await self._select(
+            tasks.c.api_key_id == api_key_id,
+            tasks.c.dialect == dialect,
+            tasks.c.created_at >= since,
+            limit=limit,
+        )
+
     async def claim(
         self,
         worker_id: str,

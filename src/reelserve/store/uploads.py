@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from reelserve.store.db import Database
 from reelserve.store.tables import uploads
@@ -57,6 +58,38 @@ class UploadStore:
             )
 
         await self._db.write(op)
+
+    async def record_once(self, upload: Upload) -> bool:
+        """Insert the row unless one with its id exists (a one-time upload URL used twice):
+        True if this call recorded it."""
+        stmt = insert(uploads).values(
+            id=upload.id,
+            api_key_id=upload.api_key_id,
+            blob_key=upload.blob_key,
+            size=upload.size,
+            mime=upload.mime,
+            created_at=upload.created_at,
+            expires_at=upload.expires_at,
+        )
+
+        def op(conn: Connection) -> bool:
+            try:
+                with conn.begin_nested():
+                    conn.execute(stmt)
+            except IntegrityError:
+                return False
+            return True
+
+        return await self._db.write(op)
+
+    async def by_id(self, upload_id: str) -> Upload | None:
+        stmt = select(uploads).where(uploads.c.id == upload_id)
+
+        def op(conn: Connection) -> Upload | None:
+            row = conn.execute(stmt).mappings().first()
+            return _upload(row) if row else None
+
+        return await self._db.read(op)
 
     async def by_key(self, blob_key: str) -> Upload | None:
         stmt = select(uploads).where(uploads.c.blob_key == blob_key)

@@ -23,6 +23,8 @@ class Status(StrEnum):
 
 class Dialect(StrEnum):
     RUNWAY = "runway"
+    RUNWAY_OFFICIAL = "runway_official"
+    """Runway's own developer API (`/v1`, the `runwayml` SDKs)."""
     ALEPH = "aleph"
     MARKET = "market"
     VEO = "veo"
