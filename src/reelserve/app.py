@@ -25,6 +25,7 @@ from reelserve.blobs.signing import UrlSigner
 from reelserve.callbacks.loop import DeliveryLoop
 from reelserve.callbacks.outbox import Outbox
 from reelserve.callbacks.service import CallbackService
+from reelserve.console import routes as console
 from reelserve.engines.registry import EngineRegistry, registry_for
 from reelserve.errors import RETRY_AFTER_S, DatabaseUnavailable
 from reelserve.families.aleph import routes as aleph
@@ -172,6 +173,7 @@ def create_app(
     app.state.janitor = janitor
     app.state.uploads = UploadService(settings, store, blobs, signer, outbound_exempt)
     app.state.key_cache = {}
+    app.state.registry = registry
     # What the one exception handler counts a 503 against (docs/operations.md).
     app.state.outages = {DatabaseUnavailable: store.db.health, BlobUnavailable: blobs.health}
     app.add_middleware(
@@ -197,6 +199,7 @@ def create_app(
     app.include_router(files.router)
     app.include_router(upstream_routes.router)
     app.include_router(task_detail.router)
+    console.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ("*",)
     signing_secret: str = ""
     """HMAC key for media URLs; generated once into the data dir when unset."""
+    admin_token: str = ""
+    """The operator console's login (`/console`); unset, the console is off."""
     worker_poll_s: float = 1.0
     """Fallback poll period of the in-process worker (it is also woken on submit)."""
     source_max_bytes: int = 10 * 1024 * 1024
