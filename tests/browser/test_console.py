@@ -177,6 +177,7 @@ def test_a_failed_callback_is_redelivered_and_the_new_attempt_shows(
     page.goto(f"/console/tasks/{task_id}")
     first = page.locator(".delivery").first
     wait_until(lambda: "500" in first.locator("tr.attempt").first.inner_text(), 20, "the 500")
+    assert "receiver broke" in first.locator("tr.attempt").first.inner_text()
     first.locator("button", has_text="Redeliver").click()
     receiver.wait_for("/console-cb", 2)
 

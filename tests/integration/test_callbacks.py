@@ -98,7 +98,8 @@ def settled(client: httpx.Client, task_id: str, count: int = 1, timeout: float =
 
 
 def assert_attempt_shape(attempt: dict[str, Any]) -> None:
-    assert set(attempt) == {"at", "httpStatus", "error", "durationMs"}
+    assert set(attempt) == {"at", "httpStatus", "error", "durationMs", "response"}
+    assert isinstance(attempt["response"], str) and len(attempt["response"]) <= 1024
     assert ISO_Z.match(attempt["at"]), attempt
     assert isinstance(attempt["durationMs"], int) and attempt["durationMs"] >= 0
     assert isinstance(attempt["error"], str)
@@ -148,6 +149,7 @@ def test_a_healthy_receiver_gets_the_runway_success_payload_in_one_attempt(
     (attempt,) = delivery["attempts"]
     assert_attempt_shape(attempt)
     assert attempt["httpStatus"] == 200 and attempt["error"] == ""
+    assert attempt["response"] == "ok"  # the start of what the receiver answered
     # The URLs handed out in the callback really serve the video and its cover.
     assert httpx.get(expected["data"]["video_url"], timeout=30).status_code == 200
     assert httpx.get(expected["data"]["image_url"], timeout=30).status_code == 200

@@ -59,6 +59,7 @@ async def list_callbacks(request: Request) -> JSONResponse:
                     "httpStatus": a.http_status,
                     "error": a.error,
                     "durationMs": a.duration_ms,
+                    "response": a.response,
                 }
                 for a in attempts
             ],

@@ -79,3 +79,5 @@ class Attempt:
     http_status: int | None
     error: str
     duration_ms: int
+    response: str = ""
+    """The start of the receiver's answer (`sender.RESPONSE_KEPT` bytes)."""

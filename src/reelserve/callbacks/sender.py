@@ -11,6 +11,9 @@ from reelserve.callbacks.models import Attempt, Delivery
 from reelserve.callbacks.signing import callback_headers
 from reelserve.security.urlguard import BlockedUrl
 
+RESPONSE_KEPT = 1024
+"""Bytes of a receiver's answer kept with the attempt."""
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -22,7 +25,8 @@ class Sent:
 async def send(
     client: httpx.AsyncClient, delivery: Delivery, key: str | None, timeout_s: float
 ) -> Sent:
-    """POST `delivery` once. Redirects are not followed; the answer's body is not read."""
+    """POST `delivery` once. Redirects are not followed; the answer's first
+    `RESPONSE_KEPT` bytes are kept for the attempt's record (the console shows them)."""
     timestamp = int(time.time())
     headers = callback_headers(
         webhook_id=delivery.webhook_id,
@@ -35,6 +39,7 @@ async def send(
     status: int | None = None
     retry_after: str | None = None
     error = ""
+    answer = b""
     blocked = False
     try:
         request = client.build_request(
@@ -45,8 +50,14 @@ async def send(
             timeout=httpx.Timeout(timeout_s),
         )
         response = await client.send(request, stream=True, follow_redirects=False)
-        await response.aclose()
-        status = response.status_code
+        try:
+            status = response.status_code
+            async for chunk in response.aiter_raw():
+                answer += chunk
+                if len(answer) >= RESPONSE_KEPT:
+                    break
+        finally:
+            await response.aclose()
         retry_after = response.headers.get("retry-after")
         if not 200 <= status < 300:
             error = f"HTTP {status}"
@@ -58,4 +69,5 @@ async def send(
     except httpx.HTTPError as exc:
         error = f"connection error: {type(exc).__name__}: {exc}".rstrip(": ")
     duration_ms = int((time.monotonic() - started) * 1000)
-    return Sent(Attempt(time.time(), status, error, duration_ms), retry_after, blocked)
+    kept = answer[:RESPONSE_KEPT].decode("utf-8", "replace")
+    return Sent(Attempt(time.time(), status, error, duration_ms, kept), retry_after, blocked)

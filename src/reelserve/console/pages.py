@@ -100,6 +100,7 @@ def deliveries(history: list[tuple[Delivery, list[Attempt]]]) -> list[dict[str, 
                     "status": a.http_status,
                     "ms": a.duration_ms,
                     "error": a.error,
+                    "response": a.response,
                 }
                 for a in attempts
             ],

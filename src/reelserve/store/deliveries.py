@@ -143,6 +143,7 @@ class DeliveryStore:
                     http_status=attempt.http_status,
                     error=attempt.error,
                     duration_ms=attempt.duration_ms,
+                    response=attempt.response,
                 )
             )
             return bool(conn.execute(stmt).rowcount)
@@ -177,7 +178,13 @@ class DeliveryStore:
                     (
                         _delivery(row),
                         [
-                            Attempt(a["at"], a["http_status"], a["error"], a["duration_ms"])
+                            Attempt(
+                                a["at"],
+                                a["http_status"],
+                                a["error"],
+                                a["duration_ms"],
+                                str(a["response"] or ""),
+                            )
                             for a in attempts
                         ],
                     )

@@ -114,6 +114,7 @@ delivery_attempts = Table(
     Column("http_status", Integer, nullable=True),
     Column("error", Text, nullable=False, default=""),
     Column("duration_ms", Integer, nullable=False),
+    Column("response", Text, nullable=False, server_default=""),
 )
 
 # Uploaded files (spec §3). One row per blob key: re-uploading a name replaces the row.
