@@ -9,6 +9,7 @@ from typing import Any
 
 from reelserve.blobs.links import MediaLinks
 from reelserve.callbacks.models import Attempt, Delivery
+from reelserve.store.attempts import AttemptRecord
 from reelserve.store.handoffs import Handoff
 from reelserve.store.keys import ApiKey
 from reelserve.tasks.models import Task
@@ -115,6 +116,7 @@ def detail(
     links: MediaLinks,
     history: list[tuple[Delivery, list[Attempt]]],
     handoffs: list[Handoff],
+    attempts: list[AttemptRecord],
 ) -> dict[str, Any]:
     ran = (task.finished_at or time.time()) - task.started_at if task.started_at else None
     return {
@@ -144,6 +146,18 @@ def detail(
                 "submissions": h.submissions,
             }
             for h in handoffs
+        ],
+        "attempt_log": [
+            {
+                "attempt": a.attempt,
+                "engine": a.engine,
+                "worker": a.worker_id,
+                "started": when(a.started_at),
+                "seconds": round(a.ended_at - a.started_at, 2),
+                "outcome": a.outcome,
+                "error": a.error,
+            }
+            for a in attempts
         ],
         "artifacts": artifacts(task, links),
         "deliveries": deliveries(history),

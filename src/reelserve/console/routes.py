@@ -181,8 +181,9 @@ async def task_page(request: Request, task_id: str) -> Response:
     keys = {k.id: k for k in await store.keys.list()}
     history = await store.deliveries.for_task(task.id)
     handoffs = await store.handoffs.of_task(task.id)
+    attempts = await store.attempts.of_task(task.id)
     shown = pages.detail(
-        task, keys.get(task.api_key_id), request.app.state.links, history, handoffs
+        task, keys.get(task.api_key_id), request.app.state.links, history, handoffs, attempts
     )
     return _page(request, "task.html", session=session, task=shown)
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 
+from reelserve.store.attempts import AttemptStore
 from reelserve.store.db import Database
 from reelserve.store.deliveries import DeliveryStore
 from reelserve.store.handoffs import HandoffStore
@@ -28,6 +29,7 @@ class Store:
         self.workers = WorkerStore(self.db)
         self.personas = PersonaStore(self.db)
         self.handoffs = HandoffStore(self.db)
+        self.attempts = AttemptStore(self.db)
 
     async def open(self) -> None:
         """Apply migrations; call once before use."""

@@ -117,6 +117,21 @@ delivery_attempts = Table(
     Column("response", Text, nullable=False, server_default=""),
 )
 
+# Each attempt at a task as its worker ended it (store/attempts.py; the console shows them).
+task_attempts = Table(
+    "task_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task_id", String(64), nullable=False, index=True),
+    Column("attempt", Integer, nullable=False),
+    Column("engine", String(64), nullable=False),
+    Column("worker_id", String(128), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("ended_at", Float, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("error", Text, nullable=False, server_default=""),
+)
+
 # Uploaded files (spec §3). One row per blob key: re-uploading a name replaces the row.
 uploads = Table(
     "uploads",

@@ -38,6 +38,7 @@ from reelserve.errors import DatabaseUnavailable
 from reelserve.families.suno.views import stage_of
 from reelserve.retry import backoff, patiently
 from reelserve.settings import Settings
+from reelserve.store.attempts import AttemptRecord
 from reelserve.store.store import Store
 from reelserve.tasks.models import Artifact, Dialect, Result, Task
 from reelserve.upstream.engine import UpstreamEngine
@@ -76,6 +77,12 @@ class Progress:
         self._abandoned = False
         self.cancelled = False
         """Asked to stop by a cancel (not a shutdown): the task ends canceled."""
+        self.outcome = ""
+        self.error = ""
+        """How the attempt ended, for its line in the attempt log (store/attempts.py)."""
+
+    def ended(self, outcome: str, error: str = "") -> None:
+        self.outcome, self.error = outcome, error
 
     def abandon(self) -> None:
         self._abandoned = True
@@ -271,17 +278,36 @@ class Worker:
         progress = Progress()
         self.current[task.id] = progress
         beat = asyncio.create_task(self._heartbeat(task.id, token, progress, lease))
+        started = time.time()
         try:
             await self._attempt(task, token, progress, lease)
         finally:
             beat.cancel()
             self.current.pop(task.id, None)
             self._running_on.pop(task.id, None)
+            self._keep(self._note_attempt(task, started, progress))
+
+    async def _note_attempt(self, task: Task, started: float, progress: Progress) -> None:
+        record = AttemptRecord(
+            task.id,
+            task.attempts,
+            task.engine,
+            self.id,
+            started,
+            time.time(),
+            progress.outcome or "given_back",
+            progress.error,
+        )
+        try:
+            await self.store.attempts.add(record)
+        except Exception as exc:  # history only: the task's row holds its outcome
+            log.warning("task %s: attempt %d not logged (%s)", task.id, task.attempts, exc)
 
     async def _attempt(self, task: Task, token: str, progress: Progress, lease: Lease) -> None:
         try:
             result = await self._execute(task, progress, lease)
         except asyncio.CancelledError:
+            progress.ended("given_back", "the worker stopped")
             await self._give_back(task, token)
             raise
         except Exception as exc:
@@ -289,28 +315,37 @@ class Worker:
                 # Whatever the engine raised on its way out (Abandoned, an interrupted
                 # pipeline), the attempt's files go and the task ends canceled.
                 log.info("task %s: cancelled (%s)", task.id, type(exc).__name__)
+                progress.ended("canceled")
                 await self._cancelled(task, token, lease)
             else:
-                await self._unsuccessful(task, token, lease, exc)
+                await self._unsuccessful(task, token, lease, exc, progress)
         else:
+            progress.ended("canceled" if progress.cancelled else "succeeded")
             if progress.cancelled:  # it ended before it could stop: still cancelled
                 await self._discard(task.id, result)
                 await self._cancelled(task, token, lease)
             else:
                 await self._succeed(task, token, result, lease)
 
-    async def _unsuccessful(self, task: Task, token: str, lease: Lease, error: Exception) -> None:
+    async def _unsuccessful(
+        self, task: Task, token: str, lease: Lease, error: Exception, progress: Progress
+    ) -> None:
         if isinstance(error, TaskFailure):
             log.info("task %s failed: %s", task.id, error)
+            progress.ended("failed", str(error))
             await self._fail(task.id, token, error.fail_code, error.fail_msg, lease)
         elif isinstance(error, EngineDown):
+            progress.ended("fell_back", str(error))
             await self._fall_back(task, token, str(error), lease)
         elif isinstance(error, LeaseLost):
+            progress.ended("lease_lost", "the lease lapsed while storage was down")
             log.warning("task %s: lease lost while waiting for storage; attempt dropped", task.id)
         elif isinstance(error, Abandoned):
+            progress.ended("given_back", "the worker stopped")
             await self._give_back(task, token)
         else:
             log.error("task %s attempt %d crashed", task.id, task.attempts, exc_info=error)
+            progress.ended("crashed", f"{type(error).__name__}: {error}")
             if task.attempts >= self.settings.max_attempts:
                 reason = f"the engine failed on all {task.attempts} attempts"
                 await self._fall_back(task, token, reason, lease)
