@@ -144,6 +144,23 @@ class Settings(BaseSettings):
     """Decode the VAE in tiles: less memory for large frames, slightly slower."""
     diffusers_offload: Literal["none", "model", "sequential"] = "none"
     """Keep weights in CPU memory and move them to the GPU when used (smaller GPUs)."""
+    # --- image engines (z-image, flux-kontext): docs/engines.md "Image engines" ---
+    zimage_model_dir: Path | None = None
+    """A local diffusers directory of Z-Image (Tongyi-MAI/Z-Image-Turbo): ZImagePipeline."""
+    zimage_width: int = 1024
+    zimage_height: int = 1024
+    """Native size: the pixel area Z-Image renders at (the request's aspect ratio is kept)."""
+    zimage_steps: int = 9
+    """Turbo: 9 steps (8 transformer evaluations), as published."""
+    zimage_guidance: float = 0.0
+    """Turbo is distilled without classifier-free guidance (0: off, one pass per step)."""
+    flux_kontext_model_dir: Path | None = None
+    """A local diffusers directory of FLUX.1 Kontext (black-forest-labs/FLUX.1-Kontext-dev)."""
+    flux_kontext_width: int = 1024
+    flux_kontext_height: int = 1024
+    flux_kontext_steps: int = 28
+    flux_kontext_guidance: float = 2.5
+    # --- end of image engines ---------------------------------------------------
     upstreams: Annotated[dict[str, UpstreamConfig], NoDecode] = Field(default_factory=dict)
     """Upstream providers by name, read from `REELSERVE_UPSTREAM_<NAME>_URL`, `_KEY`,
     `_UPLOAD_URL`... (upstream/config.py, docs/upstream.md); routes name them `upstream:<name>`."""

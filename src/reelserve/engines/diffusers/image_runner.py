@@ -1,0 +1,116 @@
+"""What the image engines (z-image, flux-kontext) share, on both sides of the process boundary.
+
+Parent side: `ImageEngine` is an `IsolatedEngine` that hands its child the
+request's input images (each its own `.npy`: they may differ in size) and the
+image count, and returns `ImageOutput`. Child side: `ImageRunner` makes one
+pipeline call for all `count` images (`num_images_per_prompt`) and returns
+them as uint8 (N, H, W, 3); the server fits them to the asked size and
+encodes them (worker/produce.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reelserve.engines.base import EngineRequest, Frame, ImageOutput, ProgressFn
+from reelserve.engines.diffusers.config import DiffusersConfig
+from reelserve.engines.diffusers.runner import DiffusersRunner
+from reelserve.engines.diffusers.sizing import native_size, to_uint8
+from reelserve.engines.diffusers.steps import step_callback
+from reelserve.engines.isolated import Interrupted, IsolatedEngine, Job
+
+MAX_IMAGES = 8
+"""Most images one task may ask for (the largest KIE count is 4-6); a bound on one call's memory."""
+
+
+class ImageEngine(IsolatedEngine):
+    """An isolated engine for image operations: `count` images per task, `ImageOutput` back."""
+
+    def __init__(self, target: str, config: DiffusersConfig) -> None:
+        super().__init__(target, config)
+
+    def run(self, request: EngineRequest, progress: ProgressFn) -> ImageOutput:  # type: ignore[override]
+        # IsolatedEngine.run moves frames; for an image task they are the images.
+        output = super().run(request, progress)
+        return ImageOutput([np.asarray(frame) for frame in output.frames])
+
+    def _job(self, request: EngineRequest, job_dir: Path) -> Job:
+        job = super()._job(request, job_dir)
+        inputs = dict(job.inputs)
+        images: list[Frame] = list(request.images)
+        if not images and request.image is not None:
+            images = [request.image]
+        for index, image in enumerate(images):
+            path = job_dir / f"images_{index}.npy"
+            np.save(path, np.ascontiguousarray(image, dtype=np.uint8))
+            inputs[f"images_{index}"] = str(path)
+        # An image job's frame count is its image count.
+        count = max(1, min(MAX_IMAGES, request.count))
+        return Job(
+            operation=job.operation,
+            prompt=job.prompt,
+            width=job.width,
+            height=job.height,
+            num_frames=count,
+            fps=job.fps,
+            seed=job.seed,
+            inputs=inputs,
+            output=job.output,
+        )
+
+
+def input_images(job: Job) -> list[np.ndarray]:
+    """The job's input images, in order, as RGB uint8 (an alpha channel is dropped)."""
+    out: list[np.ndarray] = []
+    while (image := job.frames(f"images_{len(out)}")) is not None:
+        array = np.asarray(image)
+        if array.ndim == 2:
+            array = np.repeat(array[:, :, None], 3, axis=2)
+        out.append(np.ascontiguousarray(array[:, :, :3]))
+    return out
+
+
+class ImageRunner(DiffusersRunner):
+    """Child side: one pipeline call per job, `num_images_per_prompt=count`."""
+
+    def size(self, job: Job) -> tuple[int, int]:
+        """The native pixel area at the request's aspect ratio, in multiples the model takes."""
+        multiple = int(self.pipe.vae_scale_factor) * 2  # VAE downscale x 2x2 latent patches
+        cfg = self.config
+        width = job.width or cfg.width
+        height = job.height or cfg.height
+        return native_size(width, height, cfg.width, cfg.height, multiple)
+
+    def images(
+        self,
+        job: Job,
+        progress: Callable[[float], None],
+        stopped: Callable[[], bool],
+        **kwargs: Any,
+    ) -> tuple[np.ndarray, float]:
+        """Run the pipeline for `job`; uint8 images (N, H, W, 3) and the seconds the call took."""
+        import torch
+
+        steps = self.config.steps
+        started = time.perf_counter()
+        with torch.inference_mode():
+            output = self.pipe(
+                prompt=job.prompt,
+                num_inference_steps=steps,
+                guidance_scale=self.config.guidance,
+                num_images_per_prompt=job.num_frames,
+                generator=self.generator(job.seed),
+                output_type="np",
+                callback_on_step_end=step_callback(steps, progress, stopped),
+                **kwargs,
+            )
+        elapsed = time.perf_counter() - started
+        if stopped() or getattr(self.pipe, "_interrupt", False):
+            raise Interrupted()
+        progress(1.0)
+        return to_uint8(output.images), elapsed

@@ -1,0 +1,217 @@
+"""Tiny random-weight Z-Image and FLUX Kontext pipelines of the real classes, saved to disk.
+
+The recipes are diffusers' own fast-test configs (shared/notes/image-audio-engines.md §3),
+with the tokenizers built in memory: transformers 5 tokenizer classes take a
+vocabulary directly, so nothing comes from the Hub. A fraction of a second and
+under 5 MB each.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+QWEN_SPECIALS = [
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|vision_pad|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+]
+QWEN_CHAT_TEMPLATE = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n'}}"
+    "{{ message['content'] }}{{'<|im_end|>\n'}}{% endfor %}"
+    "{% if add_generation_prompt %}{{'<|im_start|>assistant\n'}}{% endif %}"
+)
+
+
+def _byte_alphabet() -> list[str]:
+    from tokenizers import pre_tokenizers
+
+    return sorted(pre_tokenizers.ByteLevel.alphabet())
+
+
+def qwen2_tokenizer():  # type: ignore[no-untyped-def]
+    """Byte-level BPE, no merges (each UTF-8 byte a token), Qwen specials, a chat template."""
+    from tokenizers import AddedToken
+    from transformers import Qwen2Tokenizer
+
+    vocab = {s: i for i, s in enumerate(QWEN_SPECIALS)}
+    for ch in _byte_alphabet():
+        vocab[ch] = len(vocab)
+    tok = Qwen2Tokenizer(vocab=vocab, merges=[], model_max_length=4096)
+    tok.add_tokens([AddedToken(s, special=True) for s in QWEN_SPECIALS], special_tokens=True)
+    tok.chat_template = QWEN_CHAT_TEMPLATE
+    return tok
+
+
+def clip_tokenizer():  # type: ignore[no-untyped-def]
+    from transformers import CLIPTokenizer
+
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for ch in _byte_alphabet():
+        vocab[ch] = len(vocab)
+        vocab[ch + "</w>"] = len(vocab)
+    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
+
+
+def t5_tokenizer():  # type: ignore[no-untyped-def]
+    """Character-level Unigram: ids differ per prompt."""
+    from transformers import T5Tokenizer
+
+    pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -1.0)]
+    pieces += [(c, -2.0) for c in string.ascii_letters + string.digits + string.punctuation]
+    pieces += [("\u2581" + c, -1.5) for c in string.ascii_letters + string.digits]
+    return T5Tokenizer(vocab=pieces, extra_ids=0, model_max_length=512)
+
+
+def build_zimage(directory: Path) -> Path:
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        FlowMatchEulerDiscreteScheduler,
+        ZImagePipeline,
+        ZImageTransformer2DModel,
+    )
+    from transformers import Qwen3Config, Qwen3Model
+
+    tokenizer = qwen2_tokenizer()
+    torch.manual_seed(0)
+    transformer = ZImageTransformer2DModel(
+        all_patch_size=(2,),
+        all_f_patch_size=(1,),
+        in_channels=16,
+        dim=32,
+        n_layers=2,
+        n_refiner_layers=1,
+        n_heads=2,
+        n_kv_heads=2,
+        norm_eps=1e-5,
+        qk_norm=True,
+        cap_feat_dim=16,
+        rope_theta=256.0,
+        t_scale=1000.0,
+        axes_dims=[8, 4, 4],
+        axes_lens=[256, 32, 32],
+    ).eval()
+    with torch.no_grad():  # torch.empty in the class: may hold NaN
+        transformer.x_pad_token.copy_(torch.ones_like(transformer.x_pad_token))
+        transformer.cap_pad_token.copy_(torch.ones_like(transformer.cap_pad_token))
+    torch.manual_seed(0)
+    vae = AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2,
+        block_out_channels=[32, 64],
+        layers_per_block=1,
+        latent_channels=16,
+        norm_num_groups=32,
+        sample_size=32,
+        scaling_factor=0.3611,
+        shift_factor=0.1159,
+    ).eval()
+    torch.manual_seed(0)
+    text_encoder = Qwen3Model(
+        Qwen3Config(
+            hidden_size=16,
+            intermediate_size=16,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            vocab_size=len(tokenizer),
+            max_position_embeddings=512,
+        )
+    ).eval()
+    pipe = ZImagePipeline(
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+    )
+    pipe.save_pretrained(directory)
+    return directory
+
+
+def build_flux_kontext(directory: Path) -> Path:
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        FlowMatchEulerDiscreteScheduler,
+        FluxKontextPipeline,
+        FluxTransformer2DModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
+
+    torch.manual_seed(0)
+    transformer = FluxTransformer2DModel(
+        patch_size=1,
+        in_channels=4,
+        num_layers=1,
+        num_single_layers=1,
+        attention_head_dim=16,
+        num_attention_heads=2,
+        joint_attention_dim=32,
+        pooled_projection_dim=32,
+        axes_dims_rope=[4, 4, 8],
+    ).eval()
+    torch.manual_seed(0)
+    clip = CLIPTextModel(
+        CLIPTextConfig(
+            bos_token_id=0,
+            eos_token_id=2,
+            hidden_size=32,
+            intermediate_size=37,
+            layer_norm_eps=1e-05,
+            num_attention_heads=4,
+            num_hidden_layers=5,
+            pad_token_id=1,
+            vocab_size=1000,
+            hidden_act="gelu",
+            projection_dim=32,
+        )
+    ).eval()
+    torch.manual_seed(0)
+    t5 = T5EncoderModel(
+        T5Config(
+            vocab_size=256,
+            d_model=32,
+            d_ff=37,
+            d_kv=8,
+            num_heads=4,
+            num_layers=2,
+            relative_attention_num_buckets=8,
+            dropout_rate=0.0,
+        )
+    ).eval()
+    torch.manual_seed(0)
+    vae = AutoencoderKL(
+        sample_size=32,
+        in_channels=3,
+        out_channels=3,
+        block_out_channels=(4,),
+        layers_per_block=1,
+        latent_channels=1,
+        norm_num_groups=1,
+        use_quant_conv=False,
+        use_post_quant_conv=False,
+        shift_factor=0.0609,
+        scaling_factor=1.5035,
+    ).eval()
+    pipe = FluxKontextPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        text_encoder=clip,
+        text_encoder_2=t5,
+        tokenizer=clip_tokenizer(),
+        tokenizer_2=t5_tokenizer(),
+        transformer=transformer,
+        vae=vae,
+        image_encoder=None,
+        feature_extractor=None,
+    )
+    pipe.save_pretrained(directory)
+    return directory
