@@ -27,12 +27,17 @@ ensure_venv() {
     .venv/bin/python -m pip install --quiet --upgrade pip
     # The diffusers extra asks for a torch range; without a torch already in
     # place pip would pull the multi-GB CUDA build. Tests pin the CPU wheel.
-    if [[ ",$extras," == *",diffusers,"* ]]; then
+    if [[ ",$extras," == *",diffusers,"* || ",$extras," == *",music,"* ]]; then
       .venv/bin/python -m pip install --quiet "torch==2.13.0"
     fi
     local target="."
     [ -n "$extras" ] && target=".[$extras]"
     .venv/bin/python -m pip install --quiet -e "$target"
+    # basic-pitch's wheel carries the model the basic-pitch engine runs; its
+    # declared dependencies (TensorFlow, numpy<2) are not wanted: no deps.
+    if [[ ",$extras," == *",music,"* ]]; then
+      .venv/bin/python -m pip install --quiet --no-deps "basic-pitch>=0.4,<0.5"
+    fi
     echo "$want" > "$stamp"
   fi
 }

@@ -93,7 +93,15 @@ def create_app(
         if settings.listen_notify
         else None
     )
-    service = TaskService(settings, store, blobs, on_submit=worker.wake if worker else lambda: None)
+    service = TaskService(
+        settings,
+        store,
+        blobs,
+        on_submit=worker.wake if worker else lambda: None,
+        delivery_for=Outbox(links).delivery_for,
+        on_delivery=deliveries.wake,
+        on_cancel=worker.cancel if worker else lambda _task_id: None,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -167,6 +167,30 @@ class Settings(BaseSettings):
     extend_context_frames: int = Field(default=25, ge=1, le=257)
     """How many of the parent's last frames an extend task hands its engine as context."""
 
+    # --- music engines (demucs, basic-pitch): docs/engines.md, "Music engines" ---
+    demucs_model_dir: Path | None = None
+    """A local folder with `<demucs_model>.yaml` and its models' `<sig>.safetensors` (or `.th`)."""
+    demucs_model: str = "htdemucs"
+    """The bag of models to load from demucs_model_dir: htdemucs, htdemucs_ft, htdemucs_6s..."""
+    demucs_device: str = "auto"
+    """`auto` (cuda when available, else cpu), `cpu`, `cuda`, `cuda:1`, ..."""
+    demucs_dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    """`auto`/`float32`: full precision; float16/bfloat16 run the model under autocast."""
+    demucs_shifts: int = Field(default=1, ge=0, le=20)
+    """Random time shifts averaged per track (demucs' default 1; 0 is fastest)."""
+    demucs_overlap: float = Field(default=0.25, ge=0, lt=1)
+    """Overlap of consecutive segments."""
+    demucs_segment_s: float | None = Field(default=None, gt=0)
+    """Segment length in seconds (default: the model's own; HTDemucs cannot go above it)."""
+    basic_pitch_model: Path | None = None
+    """basic-pitch's ONNX model (default: nmp.onnx inside the installed basic-pitch package)."""
+    basic_pitch_onset_threshold: float = Field(default=0.5, gt=0, lt=1)
+    basic_pitch_frame_threshold: float = Field(default=0.3, gt=0, lt=1)
+    basic_pitch_min_note_ms: float = Field(default=127.7, ge=0)
+    basic_pitch_threads: int = Field(default=0, ge=0)
+    """onnxruntime's threads for basic-pitch (0: its default, one per core)."""
+    # --- end of music engines ---
+
     _secret: bytes | None = PrivateAttr(default=None)
 
     @field_validator("routes", mode="before")

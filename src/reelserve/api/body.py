@@ -125,8 +125,24 @@ async def json_object(request: Request) -> dict[str, Any]:
     if b"\\u" in raw:
         for name, value in data.items():
             _check_unicode(str(name), value)
-    note_request(request.url.path, data)
+    note_request(request.url.path, data, idempotency_key(request))
     return data
+
+
+IDEMPOTENCY_HEADER = "idempotency-key"
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The `Idempotency-Key` header: 1..255 printable ASCII characters, else a 422."""
+    value = request.headers.get(IDEMPOTENCY_HEADER)
+    if value is None:
+        return None
+    key = value.strip()
+    if not key or len(key) > 255 or not key.isascii() or not key.isprintable():
+        raise ValidationFailed(
+            "Idempotency-Key", "must be 1..255 printable ASCII characters (e.g. a UUID)"
+        )
+    return key
 
 
 def validate_fields(model: type[M], data: dict[str, Any], prefix: str = "") -> M:

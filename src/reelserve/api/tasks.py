@@ -1,4 +1,7 @@
-"""`GET /api/v1/tasks/detail?taskId=`: any task of the key, in reelserve's own words (additive).
+"""Any task of the key, in reelserve's own words (additive to KIE's API):
+
+- `GET /api/v1/tasks/detail?taskId=`: how it is served;
+- `POST /api/v1/tasks/cancel {taskId}`: cancel it (every family).
 
 The family's record endpoints answer in KIE's words and say nothing of how a
 task was served; this one does: the engine that serves (or served) it, the
@@ -15,11 +18,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from reelserve.api.body import LenientBody, openapi_body, parse_body
 from reelserve.api.callbacks import TASK_ID_QUERY
 from reelserve.api.deps import current_key, task_service
 from reelserve.api.envelope import ok
 from reelserve.errors import ValidationFailed
-from reelserve.tasks.models import Dialect, Task
+from reelserve.tasks.models import Dialect, Status, Task
 from reelserve.tasks.views import unix_ms
 
 router = APIRouter(tags=["tasks"])
@@ -84,3 +88,33 @@ async def detail(request: Request) -> JSONResponse:
     task = await task_service(request).get(key, task_id, tuple(Dialect))
     handoffs = await request.app.state.store.handoffs.of_task(task.id)
     return ok(request, task_detail(task, handoffs))
+
+
+class CancelBody(LenientBody):
+    taskId: str
+
+
+@router.post("/api/v1/tasks/cancel", openapi_extra=openapi_body(CancelBody))
+async def cancel(request: Request) -> JSONResponse:
+    """Cancel a task of any family: a queued one at once (refunded, its engine never runs),
+    a running one at its engine's next step (refunded, its partial outputs discarded); the
+    callback says so in the family's words. A finished task is left as it is."""
+    key = await current_key(request)
+    body = await parse_body(request, CancelBody)
+    task_id = body.taskId.strip()
+    if not task_id:
+        raise ValidationFailed("taskId", "is required")
+    after = await task_service(request).cancel(key, task_id, tuple(Dialect))
+    if after.status is Status.CANCELED:
+        msg = "Task canceled"
+    elif after.status.finished:
+        msg = f"The task had already finished ({after.status.value}); nothing was canceled"
+    else:
+        msg = "Cancel requested: the task stops at its engine's next step"
+    data = {
+        "taskId": after.id,
+        "status": after.status.value,
+        "canceled": after.status is Status.CANCELED,
+        "cancelling": not after.status.finished,
+    }
+    return ok(request, data, msg)

@@ -55,6 +55,11 @@ def tiny_request(operation: Capability, width: int, height: int, seconds: int) -
 
 def check_engine(engine: Engine, name: str, seconds: int) -> str:
     """One generation with `engine`; the line `engines check` prints for it."""
+    from reelserve.engines.music.check import check_music_engine
+
+    music = check_music_engine(engine, name, seconds)
+    if music is not None:
+        return music
     operation = next(op for op in PREFERRED if op in engine.capabilities)
     started = time.perf_counter()
     output = engine.run(tiny_request(operation, 256, 256, seconds), lambda _: None)

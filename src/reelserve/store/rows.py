@@ -39,4 +39,6 @@ def task_from_row(row: RowMapping | dict[str, Any]) -> Task:
         cost=row["cost"],
         credits_charged=row["credits_charged"],
         credits_refunded=bool(row["credits_refunded"]),
+        cancel_requested_at=row.get("cancel_requested_at"),
+        deleted_at=row.get("deleted_at"),
     )

@@ -73,6 +73,9 @@ tasks = Table(
     Column("cost", Integer, nullable=False, server_default="0"),
     Column("credits_charged", Integer, nullable=False, server_default="0"),
     Column("credits_refunded", Boolean, nullable=False, server_default=false()),
+    # A running task asked to stop (its worker ends it as canceled); a deleted one.
+    Column("cancel_requested_at", Float, nullable=True),
+    Column("deleted_at", Float, nullable=True),
     Index("ix_tasks_status_seq", "status", "seq"),
     Index("ix_tasks_key_created", "api_key_id", "created_at"),
     Index("ix_tasks_key_status", "api_key_id", "status"),
@@ -169,4 +172,16 @@ handoffs = Table(
     Column("detail", JSON, nullable=True),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+)
+
+# The first task made for a key's `Idempotency-Key` (24 h), with a hash of the request:
+# written in the transaction that inserts the task, so a retried create makes nothing.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("api_key_id", String(32), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("task_id", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
 )

@@ -9,19 +9,26 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
 from reelserve.callbacks.models import NewDelivery
-from reelserve.errors import InsufficientCredits, QueueFull, RateLimited, ReelserveError
+from reelserve.errors import (
+    InsufficientCredits,
+    QueueFull,
+    RateLimited,
+    ReelserveError,
+    ValidationFailed,
+)
 from reelserve.store.batch import InsertBatcher
 from reelserve.store.cache import TtlCache
 from reelserve.store.db import Database
 from reelserve.store.deliveries import insert_delivery
 from reelserve.store.postgres import TASKS_CHANGED, TASKS_QUEUED, notify, notify_ids
 from reelserve.store.rows import task_from_row
-from reelserve.store.tables import api_keys, tasks
+from reelserve.store.tables import api_keys, idempotency_keys, tasks
 from reelserve.tasks.models import NewTask, Result, Status, Task
 
 
@@ -42,6 +49,30 @@ DeliveryFor: TypeAlias = Callable[[Task], NewDelivery | None] | None
 """Builds the callback delivery of a task in its final state (the outbox row)."""
 
 _CLAIM_TRIES = 4
+IDEMPOTENCY_S = 24 * 3600
+"""How long an `Idempotency-Key` answers with its first task."""
+_IDEMPOTENCY = "__idempotency"
+
+
+class DuplicateCreate(Exception):
+    """A create retried with the same `Idempotency-Key` and request: the first task's id."""
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__(task_id)
+        self.task_id = task_id
+
+
+@dataclass(frozen=True)
+class Beat:
+    """A heartbeat's answer: true while the lease holds; `cancel` when asked to stop."""
+
+    alive: bool
+    cancel: bool = False
+
+    def __bool__(self) -> bool:
+        return self.alive
+
+
 """Keys found at their concurrency limit at the last moment before a claim gives up."""
 
 _FINISHED = [Status.SUCCEEDED.value, Status.FAILED.value, Status.CANCELED.value]
@@ -63,15 +94,24 @@ class TaskStore:
         self._positions: TtlCache[int] = TtlCache(cache_s)
         self._inserts: InsertBatcher[_Row] = InsertBatcher(self._insert_rows)
 
-    async def insert(self, new: NewTask, admission: Admission | None = None) -> None:
+    async def insert(
+        self,
+        new: NewTask,
+        admission: Admission | None = None,
+        idempotency: tuple[str, str] | None = None,
+    ) -> None:
         """Insert a queued task; with `admission`, only within the key's limits.
 
         The limits are checked in the transaction that inserts the row, so
         concurrent submits can never exceed them: RateLimited (with the
-        seconds to wait) or QueueFull is raised instead.
+        seconds to wait) or QueueFull is raised instead. `idempotency`
+        (the client's `Idempotency-Key`, a hash of its request) is recorded in
+        the same transaction: a key used in the last 24 h raises
+        `DuplicateCreate` with the first task's id (nothing inserted, nothing
+        charged), or ValidationFailed when the request differs.
         """
         now = time.time()
-        values = {
+        values: dict[str, Any] = {
             "id": new.id,
             "api_key_id": new.api_key_id,
             "dialect": new.dialect.value,
@@ -91,7 +131,8 @@ class TaskStore:
             "credits_charged": 0,
             "credits_refunded": False,
         }
-
+        if idempotency is not None:
+            values[_IDEMPOTENCY] = idempotency
         await self._inserts.insert((values, admission))
 
     async def _insert_rows(self, rows: list[_Row]) -> list[BaseException | None]:
@@ -152,38 +193,34 @@ class TaskStore:
                     t.c.status == Status.RUNNING.value,
                     t.c.lease_expires_at < now,
                     t.c.attempts < max_attempts,
+                    t.c.cancel_requested_at.is_(None),
                 ),
             )
 
         t = tasks.alias("t")
         other = tasks.alias("other")
-        running_of_key = (
-            select(func.count())
-            .select_from(other)
-            .where(
-                other.c.api_key_id == t.c.api_key_id,
-                other.c.status == Status.RUNNING.value,
-                other.c.lease_expires_at >= now,
-            )
-            .correlate(t)
-            .scalar_subquery()
-        )
-        limit = func.coalesce(api_keys.c.max_concurrent, 0)
-        capped = {e: n for e, n in (caps or {}).items() if n > 0 and e in engines}
-        under_cap: list[ColumnElement[bool]] = []
-        if capped:
-            cap = case(capped, value=t.c.engine, else_=0)
-            running_of_engine = (
+
+        def running_alike(column: str) -> Any:
+            """How many live running tasks share the candidate's `column` (key, engine)."""
+            return (
                 select(func.count())
                 .select_from(other)
                 .where(
-                    other.c.engine == t.c.engine,
+                    other.c[column] == t.c[column],
                     other.c.status == Status.RUNNING.value,
                     other.c.lease_expires_at >= now,
                 )
                 .correlate(t)
                 .scalar_subquery()
             )
+
+        running_of_key = running_alike("api_key_id")
+        limit = func.coalesce(api_keys.c.max_concurrent, 0)
+        capped = {e: n for e, n in (caps or {}).items() if n > 0 and e in engines}
+        under_cap: list[ColumnElement[bool]] = []
+        if capped:
+            cap = case(capped, value=t.c.engine, else_=0)
+            running_of_engine = running_alike("engine")
             under_cap.append(or_(cap == 0, running_of_engine < cap))
 
         def claim_stmt(skip_keys: list[str]) -> Any:
@@ -250,12 +287,87 @@ class TaskStore:
         self._tasks.clear()
         self._positions.clear()
 
-    async def heartbeat(self, task_id: str, token: str, lease_s: float, progress: float) -> bool:
-        """Extend the lease and record progress; False when the lease was lost."""
+    async def heartbeat(self, task_id: str, token: str, lease_s: float, progress: float) -> Beat:
+        """Extend the lease and record progress: a `Beat`, false when the lease was lost,
+        whose `cancel` says the task was asked to stop."""
         now = time.time()
-        return await self._update_leased(
-            task_id, token, lease_expires_at=now + lease_s, progress=progress, updated_at=now
+        stmt = (
+            update(tasks)
+            .where(
+                tasks.c.id == task_id,
+                tasks.c.lease_token == token,
+                tasks.c.status == Status.RUNNING.value,
+            )
+            .values(lease_expires_at=now + lease_s, progress=progress, updated_at=now)
+            .returning(tasks.c.cancel_requested_at)
         )
+        row = await self._db.write(lambda conn: conn.execute(stmt).first())
+        self._tasks.drop([task_id])
+        if row is None:
+            return Beat(False)
+        return Beat(True, cancel=row[0] is not None)
+
+    async def cancel(self, task_id: str, delivery: DeliveryFor = None) -> Task | None:
+        """Cancel a task: a queued one (or a running one whose worker is gone) at once —
+        canceled, refunded and its callback recorded in one transaction; a running one is
+        marked, and its worker stops it. A finished one is left as it is. The task after."""
+        now = time.time()
+
+        def op(conn: Connection) -> Task | None:
+            row = conn.execute(select(tasks).where(tasks.c.id == task_id)).mappings().first()
+            if row is None:
+                return None
+            task = task_from_row(row)
+            if task.status.finished:
+                return task
+            stale = task.status is Status.RUNNING and (task.lease_expires_at or 0) < now
+            if task.status is Status.QUEUED or stale:
+                ended = (
+                    update(tasks)
+                    .where(tasks.c.id == task_id, tasks.c.status == task.status.value)
+                    .values(**_canceled(now))
+                    .returning(tasks)
+                )
+                done = conn.execute(ended).mappings().first()
+                if done is not None:
+                    canceled = task_from_row(done)
+                    _refund(conn, canceled)
+                    if delivery is not None and (new := delivery(canceled)) is not None:
+                        insert_delivery(conn, new)
+                    notify_ids(conn, TASKS_CHANGED, [task_id])
+                    return canceled
+            asked = (
+                update(tasks)
+                .where(tasks.c.id == task_id, tasks.c.status == Status.RUNNING.value)
+                .values(cancel_requested_at=func.coalesce(tasks.c.cancel_requested_at, now))
+                .returning(tasks)
+            )
+            marked = conn.execute(asked).mappings().first()
+            notify_ids(conn, TASKS_CHANGED, [task_id])
+            if marked is None:  # it ended meanwhile (PostgreSQL: between our two statements)
+                marked = conn.execute(select(tasks).where(tasks.c.id == task_id)).mappings().one()
+            return task_from_row(marked)
+
+        task = await self._db.write(op)
+        self._tasks.drop([task_id])
+        return task
+
+    async def canceled(self, task_id: str, token: str, delivery: DeliveryFor = None) -> bool:
+        """Its worker ends a running task that was asked to stop: canceled (refunded, the
+        callback recorded), written only while `token` holds the lease."""
+        return await self._update_leased(task_id, token, delivery, **_canceled(time.time()))
+
+    async def delete(self, task_id: str) -> None:
+        """Hide a task from reads by id (Runway's DELETE); cancel it first."""
+        now = time.time()
+        stmt = update(tasks).where(tasks.c.id == task_id).values(deleted_at=now, updated_at=now)
+
+        def op(conn: Connection) -> None:
+            conn.execute(stmt)
+            notify_ids(conn, TASKS_CHANGED, [task_id])
+
+        await self._db.write(op)
+        self._tasks.drop([task_id])
 
     async def succeed(
         self, task_id: str, token: str, result: Result, delivery: DeliveryFor = None
@@ -358,15 +470,21 @@ class TaskStore:
         exhausted = select(tasks).where(
             tasks.c.status == Status.RUNNING.value,
             tasks.c.lease_expires_at < now,
-            tasks.c.attempts >= max_attempts,
+            or_(tasks.c.attempts >= max_attempts, tasks.c.cancel_requested_at.is_not(None)),
         )
 
         def op(conn: Connection) -> list[str]:
             failed = []
             for row in conn.execute(exhausted).mappings().all():
                 task = task_from_row(row)
+                # A task asked to stop whose worker died is canceled, not run again.
+                outcome = (
+                    _canceled(now)
+                    if task.cancel_requested_at is not None
+                    else _failure(500, fail_msg, now)
+                )
                 if task.lease_token and _write_leased(
-                    conn, task.id, task.lease_token, delivery, _failure(500, fail_msg, now)
+                    conn, task.id, task.lease_token, delivery, outcome
                 ):
                     failed.append(task.id)
             return failed
@@ -476,15 +594,24 @@ def _insert_admitted(conn: Connection, rows: list[_Row], now: float) -> list[Bas
             conn.execute(_INSERT, list(plain))
             plain.clear()
 
-    for values, admission in rows:
-        if admission is None:
+    for row, admission in rows:
+        # Not popped: a batch that fails is run again, one row at a time.
+        idempotency = row.get(_IDEMPOTENCY)
+        values = {k: v for k, v in row.items() if k != _IDEMPOTENCY}
+        if admission is None and idempotency is None:
             plain.append(values)
             outcomes.append(None)
             continue
         flush_plain()
-        refusal = _refusal(conn, admission, now)
+        refusal: BaseException | None = None
+        if idempotency is not None:
+            refusal = _earlier_create(conn, values["api_key_id"], idempotency, now)
+        if refusal is None and admission is not None:
+            refusal = _refusal(conn, admission, now)
+        if refusal is None and idempotency is not None:
+            refusal = _claim_idempotency(conn, values, idempotency, now)
         if refusal is None:
-            charged = _charge(conn, admission)
+            charged = _charge(conn, admission) if admission is not None else 0
             if isinstance(charged, ReelserveError):
                 refusal = charged
             else:
@@ -492,9 +619,68 @@ def _insert_admitted(conn: Connection, rows: list[_Row], now: float) -> list[Bas
         outcomes.append(refusal)
     flush_plain()
     admitted = zip(rows, outcomes, strict=True)
-    for engine in sorted({values["engine"] for (values, _), refused in admitted if not refused}):
+    for engine in sorted({row["engine"] for (row, _), refused in admitted if not refused}):
         notify(conn, TASKS_QUEUED, engine)
     return outcomes
+
+
+def _earlier_create(
+    conn: Connection, api_key_id: str, idempotency: tuple[str, str], now: float
+) -> BaseException | None:
+    """The answer for a key already used in the last 24 h; None when it is new (or stale)."""
+    key, request_hash = idempotency
+    row = (
+        conn.execute(
+            select(idempotency_keys).where(
+                idempotency_keys.c.api_key_id == api_key_id,
+                idempotency_keys.c.key == key,
+                idempotency_keys.c.created_at > now - IDEMPOTENCY_S,
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    if row["request_hash"] != request_hash:
+        return ValidationFailed(
+            "Idempotency-Key",
+            "was used for a different request in the last 24 hours (send a new key)",
+        )
+    return DuplicateCreate(str(row["task_id"]))
+
+
+def _claim_idempotency(
+    conn: Connection, values: dict[str, Any], idempotency: tuple[str, str], now: float
+) -> BaseException | None:
+    """Record the key for this task. A concurrent create that recorded it first (the
+    primary key refuses the second; PostgreSQL makes it wait for the first to commit)
+    makes this one its duplicate."""
+    key, request_hash = idempotency
+    api_key_id = values["api_key_id"]
+    savepoint = conn.begin_nested()
+    try:
+        conn.execute(
+            delete(idempotency_keys).where(
+                idempotency_keys.c.api_key_id == api_key_id,
+                idempotency_keys.c.key == key,
+                idempotency_keys.c.created_at <= now - IDEMPOTENCY_S,
+            )
+        )
+        conn.execute(
+            insert(idempotency_keys).values(
+                api_key_id=api_key_id,
+                key=key,
+                request_hash=request_hash,
+                task_id=values["id"],
+                created_at=now,
+            )
+        )
+    except IntegrityError:
+        savepoint.rollback()
+        return _earlier_create(conn, api_key_id, idempotency, now) or DuplicateCreate("")
+    savepoint.commit()
+    return None
 
 
 def _refusal(conn: Connection, admission: Admission, now: float) -> ReelserveError | None:
@@ -552,6 +738,17 @@ def _refund(conn: Connection, task: Task) -> None:
         .values(credits=api_keys.c.credits + task.credits_charged)
     )
     conn.execute(update(tasks).where(tasks.c.id == task.id).values(credits_refunded=True))
+
+
+def _canceled(now: float) -> dict[str, Any]:
+    return {
+        "status": Status.CANCELED.value,
+        "fail_msg": "",
+        "finished_at": now,
+        "updated_at": now,
+        "lease_token": None,
+        "lease_expires_at": None,
+    }
 
 
 def _failure(fail_code: int, fail_msg: str, now: float) -> dict[str, Any]:

@@ -204,6 +204,10 @@ class Task:
     cost: int = 0
     credits_charged: int = 0
     credits_refunded: bool = False
+    cancel_requested_at: float | None = None
+    """When a running task was asked to stop (its worker ends it as canceled)."""
+    deleted_at: float | None = None
+    """When its key deleted it: reads by id no longer find it."""
 
     @property
     def media_expired(self) -> bool:

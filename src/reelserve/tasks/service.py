@@ -23,12 +23,12 @@ from reelserve.security.urlguard import BlockedUrl, check_url
 from reelserve.settings import Settings
 from reelserve.store.keys import ApiKey
 from reelserve.store.store import Store
-from reelserve.store.tasks import Admission
+from reelserve.store.tasks import Admission, DeliveryFor, DuplicateCreate
 from reelserve.tasks.models import Dialect, NewTask, Task
 from reelserve.tasks.paths import set_path
 from reelserve.tasks.pricing import price_of
 from reelserve.tasks.rules import DataUri
-from reelserve.upstream.capture import forwards, wire_params
+from reelserve.upstream.capture import forwards, idempotency, wire_params
 
 _EXTENSIONS = {
     "image/jpeg": "jpg",
@@ -51,18 +51,52 @@ class TaskService:
         store: Store,
         blobs: BlobStore,
         on_submit: Callable[[], None] = lambda: None,
+        *,
+        delivery_for: DeliveryFor = None,
+        on_delivery: Callable[[], None] = lambda: None,
+        on_cancel: Callable[[str], None] = lambda _task_id: None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._blobs = blobs
         self._on_submit = on_submit
+        self._delivery_for = delivery_for
+        self._on_delivery = on_delivery
+        self._on_cancel = on_cancel
 
     async def get(self, key: ApiKey, task_id: str, dialects: tuple[Dialect, ...]) -> Task:
         """The task if it exists, belongs to `key` and is of one of `dialects`; else NotFound."""
         task = await self._store.tasks.get(task_id)
-        if task is None or task.api_key_id != key.id or task.dialect not in dialects:
+        if (
+            task is None
+            or task.api_key_id != key.id
+            or task.dialect not in dialects
+            or task.deleted_at is not None
+        ):
             raise NotFound("Task not found")
         return task
+
+    async def cancel(self, key: ApiKey, task_id: str, dialects: tuple[Dialect, ...]) -> Task:
+        """Cancel a task of `key`: a queued one at once (refunded, no engine run, its
+        callback in the family's words); a running one is interrupted by its worker
+        (this process's at once, another's at its next heartbeat) and ends canceled,
+        its partial outputs discarded; a finished one is returned unchanged."""
+        task = await self.get(key, task_id, dialects)
+        if task.status.finished:
+            return task
+        after = await self._store.tasks.cancel(task.id, self._delivery_for)
+        if after is None:
+            raise NotFound("Task not found")
+        if after.status.finished:
+            self._on_delivery()
+        else:
+            self._on_cancel(task.id)
+        return after
+
+    async def delete(self, key: ApiKey, task_id: str, dialects: tuple[Dialect, ...]) -> None:
+        """Cancel the task if it has not ended, then hide it: reads by id answer 404."""
+        await self.cancel(key, task_id, dialects)
+        await self._store.tasks.delete(task_id)
 
     async def queue_position(self, task: Task) -> int:
         return await self._store.tasks.queue_position(task)
@@ -147,7 +181,15 @@ class TaskService:
         admission = (
             Admission(key.id, key.rate_limit, key.max_queued, new.cost) if key.limited else None
         )
-        await self._store.tasks.insert(new, admission)
+        try:
+            await self._store.tasks.insert(new, admission, idempotency())
+        except DuplicateCreate as first:
+            # A retried create (same Idempotency-Key, same request): the first task's answer.
+            if not first.task_id:
+                raise ValidationFailed(
+                    "Idempotency-Key", "is in use by a request still being made; retry"
+                ) from None
+            return first.task_id
         self._on_submit()
         return new.id
 

@@ -1,4 +1,5 @@
-"""The request a task was created from, kept for forwarding it to an upstream.
+"""The request a task was created from: kept for forwarding it to an upstream, and its
+`Idempotency-Key` for an idempotent create (tasks/service.py).
 
 The family routes read their JSON body through `api/body.json_object`, which
 notes it with its path here (a context variable: one per request). When a
@@ -11,6 +12,8 @@ and the upstream engine sends it on as the client sent it (upstream/follow.py).
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import mimetypes
 from contextvars import ContextVar
 from typing import Any
@@ -22,10 +25,23 @@ from reelserve.upstream.config import PREFIX
 BLOB_REF = "reelserve-blob:"
 
 _SENT: ContextVar[tuple[str, dict[str, Any]] | None] = ContextVar("reelserve_sent", default=None)
+_IDEMPOTENCY: ContextVar[str | None] = ContextVar("reelserve_idempotency", default=None)
 
 
-def note_request(path: str, body: dict[str, Any]) -> None:
+def note_request(path: str, body: dict[str, Any], idempotency_key: str | None = None) -> None:
     _SENT.set((path, body))
+    _IDEMPOTENCY.set(idempotency_key)
+
+
+def idempotency() -> tuple[str, str] | None:
+    """(the request's `Idempotency-Key`, a hash of its path and body), when it sent one."""
+    key = _IDEMPOTENCY.get()
+    sent = _SENT.get()
+    if key is None or sent is None:
+        return None
+    path, body = sent
+    canonical = json.dumps([path, body], sort_keys=True, separators=(",", ":"), default=str)
+    return key, hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def forwards(engines: list[str] | tuple[str, ...]) -> bool:

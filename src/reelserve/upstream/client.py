@@ -177,6 +177,15 @@ class UpstreamClient:
             lambda: self._request("GET", url, params={"taskId": task_id}, safe=True)
         )
 
+    async def cancel(self, task_id: str) -> None:
+        """Ask the upstream to cancel its task (reelserve's `POST /api/v1/tasks/cancel`; KIE has
+        no cancel, so any answer is accepted): best effort, one try."""
+        url = self.config.url + "/api/v1/tasks/cancel"
+        try:
+            await self._request("POST", url, json={"taskId": task_id}, safe=True)
+        except (UpstreamError, _Unsent) as exc:
+            log.info("upstream %s: cancel of %s not taken (%s)", self.name, task_id, exc)
+
     async def credit(self) -> Any:
         """The key's credit balance (`GET /api/v1/chat/credit`)."""
         url = self.config.url + "/api/v1/chat/credit"

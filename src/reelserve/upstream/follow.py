@@ -4,7 +4,7 @@
    recorded by an earlier attempt is followed, never submitted again.
 2. Otherwise the body is prepared (`upstream/inputs.py`: uploads, parent ids,
    the callback), the submission is noted under the lease, the create is sent
-   (`Idempotency-Key: reelserve:<task>:<engine>`) and the upstream's task id
+   (`Idempotency-Key: reelserve:<task>:<engine>:<body hash>`) and the upstream's task id
    recorded the moment it answers.
 3. The record is polled with backoff (a tenth of `poll_s`, growing to it) and
    at once when the upstream calls back (`Nudges`); progress is passed through.
@@ -21,7 +21,10 @@ is `EngineDown`, and the worker moves the task to its route's next engine.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
@@ -30,7 +33,7 @@ from typing import TypeVar
 
 from reelserve.blobs.base import BlobStore
 from reelserve.errors import DatabaseUnavailable
-from reelserve.retry import backoff
+from reelserve.retry import patiently
 from reelserve.settings import Settings
 from reelserve.store.store import Store
 from reelserve.tasks.models import Dialect, Task
@@ -42,7 +45,7 @@ from reelserve.upstream.client import (
 )
 from reelserve.upstream.engine import UpstreamEngine
 from reelserve.upstream.inputs import Preparer
-from reelserve.upstream.results import Produced, ResultFiles
+from reelserve.upstream.results import ResultFiles
 from reelserve.upstream.wire import (
     FAILED,
     SUCCEEDED,
@@ -53,11 +56,12 @@ from reelserve.upstream.wire import (
     upstream_task_id,
 )
 from reelserve.worker.failures import EngineDown, TaskFailure
+from reelserve.worker.music import Stage
 from reelserve.worker.patience import Lease, LeaseLost, record
+from reelserve.worker.produce import Produced
 
 log = logging.getLogger("reelserve.upstream")
 
-Stage = Callable[[Produced, str], Awaitable[None]]
 T = TypeVar("T")
 
 
@@ -158,7 +162,11 @@ class Follower:
                 self.name,
             )
         self.nudges.watch(self.task.id)
-        created = await self.client.create(create, body, f"reelserve:{self.task.id}:{self.name}")
+        # Keyed by the body too: a re-sent create whose inputs were uploaded again differs,
+        # and must not be answered 422 by an upstream that checks keys against bodies.
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+        key = f"reelserve:{self.task.id}:{self.name}:{digest}"
+        created = await self.client.create(create, body, key)
         upstream_id = upstream_task_id(created)
         if not upstream_id:
             raise UpstreamDown(self.name, 502, "the create answered without a taskId")
@@ -169,14 +177,9 @@ class Follower:
         return recorded, noted.created_at
 
     async def _patiently(self, write: Callable[[], Awaitable[T]]) -> T:
-        """A hand-off write retried through a database outage (an answer must not be lost)."""
-        tries = 0
-        while True:
-            try:
-                return await write()
-            except DatabaseUnavailable:
-                tries += 1
-                await asyncio.sleep(backoff(tries, cap_s=5.0))
+        """A hand-off write retried through a database outage however long it lasts: the
+        upstream's answer must not be lost."""
+        return await patiently(write, deadline=lambda: math.inf, retry_on=DatabaseUnavailable)
 
     async def _follow(self, record_path: str, upstream_id: str, since: float) -> Produced:
         deadline = since + self.engine.config.timeout_s

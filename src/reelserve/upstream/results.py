@@ -25,8 +25,7 @@ from reelserve.media.encode import write_png
 from reelserve.tasks.models import Artifact, Dialect, Task
 from reelserve.upstream.client import UpstreamClient, UpstreamDown
 from reelserve.upstream.wire import Output, Reading
-
-Produced = list[tuple[Artifact, Path]]
+from reelserve.worker.produce import Produced
 
 MAX_RESULT_BYTES = 4 * 1024**3
 """The largest result file accepted from an upstream."""

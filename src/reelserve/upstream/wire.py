@@ -213,16 +213,22 @@ def _aleph(task: Task, data: dict[str, Any]) -> Reading:
     return Reading(RUNNING)
 
 
-def _veo(task: Task, data: dict[str, Any]) -> Reading:
-    flag = _code(data.get("successFlag"), 0)
+def _flag_reading(flag: int, data: dict[str, Any]) -> Reading:
+    """Veo's and Flux Kontext's `successFlag` before success: 0 running, 2 failed through
+    the input, 3 generation failed."""
     if flag in (2, 3):
         return _failed(
             _code(data.get("errorCode"), 400 if flag == 2 else 501),
             str(data.get("errorMessage") or "failed"),
             input_fault=flag == 2,
         )
+    return Reading(RUNNING)
+
+
+def _veo(task: Task, data: dict[str, Any]) -> Reading:
+    flag = _code(data.get("successFlag"), 0)
     if flag != 1:
-        return Reading(RUNNING)
+        return _flag_reading(flag, data)
     response = data.get("response") or {}
     whole = _urls(response.get("fullResultUrls")) or _urls(response.get("resultUrls"))
     outputs = [Output("video", "video", u) for u in whole]
@@ -249,14 +255,8 @@ def _gpt4o(task: Task, data: dict[str, Any]) -> Reading:
 
 def _flux(task: Task, data: dict[str, Any]) -> Reading:
     flag = _code(data.get("successFlag"), 0)
-    if flag in (2, 3):
-        return _failed(
-            _code(data.get("errorCode"), 400 if flag == 2 else 501),
-            str(data.get("errorMessage") or "failed"),
-            input_fault=flag == 2,
-        )
     if flag != 1:
-        return Reading(RUNNING)
+        return _flag_reading(flag, data)
     response = data.get("response") or {}
     url = str(response.get("resultImageUrl") or response.get("originImageUrl") or "")
     return Reading(SUCCEEDED, 1.0, outputs=(Output("image", "image", url),) if url else ())

@@ -32,7 +32,7 @@ from typing import TypeVar
 
 from reelserve.blobs.base import BlobStore, BlobUnavailable
 from reelserve.callbacks.outbox import Outbox
-from reelserve.engines.base import Kind
+from reelserve.engines.base import Engine, Kind
 from reelserve.engines.registry import EngineRegistry
 from reelserve.errors import DatabaseUnavailable
 from reelserve.families.suno.views import stage_of
@@ -74,8 +74,14 @@ class Progress:
         self._value = 0.0
         self._lock = threading.Lock()
         self._abandoned = False
+        self.cancelled = False
+        """Asked to stop by a cancel (not a shutdown): the task ends canceled."""
 
     def abandon(self) -> None:
+        self._abandoned = True
+
+    def cancel(self) -> None:
+        self.cancelled = True
         self._abandoned = True
 
     def set(self, value: float) -> None:
@@ -118,6 +124,7 @@ class Worker:
         self._settling: set[asyncio.Task[None]] = set()
         self.current: dict[str, Progress] = {}
         """Tasks being processed now, by id."""
+        self._running_on: dict[str, Engine] = {}
         self.nudges = Nudges()
         """Upstream callbacks that arrived (upstream/routes.py) wake their task's follower."""
         self.caps = {config.engine: config.concurrency for config in settings.upstreams.values()}
@@ -135,6 +142,19 @@ class Worker:
         """A task for `engine` became runnable ("": anything may have)."""
         if not engine or engine in self.engines:
             self._wake.set()
+
+    def cancel(self, task_id: str) -> None:
+        """Stop a task this worker runs because it was cancelled: its engine's next progress
+        report raises, and an engine with an interrupt hook (a child-process pipeline)
+        stops at its next step. The attempt then ends the task as canceled."""
+        progress = self.current.get(task_id)
+        if progress is None or progress.cancelled:
+            return
+        log.info("task %s: cancel requested; stopping its engine", task_id)
+        progress.cancel()
+        interrupt = getattr(self._running_on.get(task_id), "interrupt", None)
+        if callable(interrupt):
+            interrupt()
 
     def abandon_renders(self) -> None:
         """Make running engines stop at their next progress report (shutdown)."""
@@ -256,35 +276,73 @@ class Worker:
         finally:
             beat.cancel()
             self.current.pop(task.id, None)
+            self._running_on.pop(task.id, None)
 
     async def _attempt(self, task: Task, token: str, progress: Progress, lease: Lease) -> None:
         try:
             result = await self._execute(task, progress, lease)
-        except TaskFailure as failure:
-            log.info("task %s failed: %s", task.id, failure)
-            await self._fail(task.id, token, failure.fail_code, failure.fail_msg, lease)
-        except EngineDown as down:
-            await self._fall_back(task, token, str(down), lease)
-        except LeaseLost:
+        except asyncio.CancelledError:
+            await self._give_back(task, token)
+            raise
+        except Exception as exc:
+            if progress.cancelled:
+                # Whatever the engine raised on its way out (Abandoned, an interrupted
+                # pipeline), the attempt's files go and the task ends canceled.
+                log.info("task %s: cancelled (%s)", task.id, type(exc).__name__)
+                await self._cancelled(task, token, lease)
+            else:
+                await self._unsuccessful(task, token, lease, exc)
+        else:
+            if progress.cancelled:  # it ended before it could stop: still cancelled
+                await self._discard(task.id, result)
+                await self._cancelled(task, token, lease)
+            else:
+                await self._succeed(task, token, result, lease)
+
+    async def _unsuccessful(self, task: Task, token: str, lease: Lease, error: Exception) -> None:
+        if isinstance(error, TaskFailure):
+            log.info("task %s failed: %s", task.id, error)
+            await self._fail(task.id, token, error.fail_code, error.fail_msg, lease)
+        elif isinstance(error, EngineDown):
+            await self._fall_back(task, token, str(error), lease)
+        elif isinstance(error, LeaseLost):
             log.warning("task %s: lease lost while waiting for storage; attempt dropped", task.id)
-        except (asyncio.CancelledError, Abandoned) as stopped:
-            # Shutting down: hand the task back so the next worker starts it at
-            # once; the interrupted attempt does not count against the task.
-            try:
-                await asyncio.shield(self.store.tasks.release(task.id, token, count_attempt=False))
-            except DatabaseUnavailable:
-                log.warning("task %s: not given back (database unavailable); lease lapses", task.id)
-            if isinstance(stopped, asyncio.CancelledError):
-                raise
-        except Exception:
-            log.exception("task %s attempt %d crashed", task.id, task.attempts)
+        elif isinstance(error, Abandoned):
+            await self._give_back(task, token)
+        else:
+            log.error("task %s attempt %d crashed", task.id, task.attempts, exc_info=error)
             if task.attempts >= self.settings.max_attempts:
                 reason = f"the engine failed on all {task.attempts} attempts"
                 await self._fall_back(task, token, reason, lease)
             else:
                 await record(task.id, "its release", lease, self._release(task, token))
-        else:
-            await self._succeed(task, token, result, lease)
+
+    async def _give_back(self, task: Task, token: str) -> None:
+        """Shutting down: hand the task back so the next worker starts it at once; the
+        interrupted attempt does not count against the task."""
+        try:
+            await asyncio.shield(self.store.tasks.release(task.id, token, count_attempt=False))
+        except DatabaseUnavailable:
+            log.warning("task %s: not given back (database unavailable); lease lapses", task.id)
+
+    async def _cancelled(self, task: Task, token: str, lease: Lease) -> None:
+        engine = self._running_on.get(task.id)
+        if isinstance(engine, UpstreamEngine):
+            handoff = await self.store.handoffs.get(task.id, engine.engine)
+            if handoff is not None and handoff.accepted:
+                await engine.client.cancel(str(handoff.upstream_id))
+        try:
+            await self.blobs.delete_prefix(f"media/{task.id}")
+        except BlobUnavailable as exc:
+            log.warning("task %s: partial outputs of a cancelled task left (%s)", task.id, exc)
+        written = await record(
+            task.id,
+            "its cancellation",
+            lease,
+            lambda: self.store.tasks.canceled(task.id, token, self._delivery_for),
+        )
+        if written:
+            self._on_delivery()
 
     async def _fall_back(self, task: Task, token: str, reason: str, lease: Lease) -> None:
         """The next engine of the task's route takes it (queued again, a full attempt
@@ -395,6 +453,9 @@ class Worker:
 
     async def _execute(self, task: Task, progress: Progress, lease: Lease) -> Result:
         engine = await asyncio.to_thread(self.registry.get, task.engine)
+        self._running_on[task.id] = engine
+        if progress.cancelled:  # cancelled while its engine loaded
+            raise Abandoned()
         video_id = uuid.uuid4().hex
         # Each attempt writes under its own folder: a stale attempt can never
         # overwrite the files of the attempt whose outcome was recorded.
@@ -563,6 +624,8 @@ class Worker:
                 lease.lost = True
                 return
             lease.renewed(sent_at)
+            if alive.cancel:
+                self.cancel(task_id)
 
 
 _STAGE_ORDER = {"": 0, "text": 1, "first": 2, "complete": 3}

@@ -1,0 +1,59 @@
+"""What the music engines need from Settings, as picklable values (demucs runs in a child)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from reelserve.settings import Settings
+
+
+@dataclass(frozen=True)
+class DemucsConfig:
+    """The `demucs` engine's configuration (`REELSERVE_DEMUCS_*`)."""
+
+    model_dir: Path | None
+    model: str = "htdemucs"
+    device: str = "auto"
+    dtype: str = "auto"
+    shifts: int = 1
+    overlap: float = 0.25
+    segment_s: float | None = None
+    engine: str = "demucs"
+    setting: str = "REELSERVE_DEMUCS_MODEL_DIR"
+
+
+@dataclass(frozen=True)
+class BasicPitchConfig:
+    """The `basic-pitch` engine's configuration (`REELSERVE_BASIC_PITCH_*`)."""
+
+    model: Path | None = None
+    """The ONNX file; None: nmp.onnx inside the installed basic-pitch package."""
+    onset_threshold: float = 0.5
+    frame_threshold: float = 0.3
+    min_note_ms: float = 127.7
+    threads: int = 0
+    engine: str = "basic-pitch"
+    setting: str = "REELSERVE_BASIC_PITCH_MODEL"
+
+
+def demucs_config(settings: Settings) -> DemucsConfig:
+    return DemucsConfig(
+        model_dir=settings.demucs_model_dir,
+        model=settings.demucs_model,
+        device=settings.demucs_device,
+        dtype=settings.demucs_dtype,
+        shifts=settings.demucs_shifts,
+        overlap=settings.demucs_overlap,
+        segment_s=settings.demucs_segment_s,
+    )
+
+
+def basic_pitch_config(settings: Settings) -> BasicPitchConfig:
+    return BasicPitchConfig(
+        model=settings.basic_pitch_model,
+        onset_threshold=settings.basic_pitch_onset_threshold,
+        frame_threshold=settings.basic_pitch_frame_threshold,
+        min_note_ms=settings.basic_pitch_min_note_ms,
+        threads=settings.basic_pitch_threads,
+    )
