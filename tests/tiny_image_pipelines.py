@@ -1,4 +1,4 @@
-"""Tiny random-weight Z-Image and FLUX Kontext pipelines of the real classes, saved to disk.
+"""Tiny random-weight Z-Image, FLUX.1 (+Kontext), FLUX.2 klein pipelines, saved to disk.
 
 The recipes are diffusers' own fast-test configs (shared/notes/image-audio-engines.md §3),
 with the tokenizers built in memory: transformers 5 tokenizer classes take a
@@ -138,13 +138,23 @@ def build_zimage(directory: Path) -> Path:
 
 
 def build_flux_kontext(directory: Path) -> Path:
+    from diffusers import FluxKontextPipeline
+
+    FluxKontextPipeline(**_flux1_components()).save_pretrained(directory)
+    return directory
+
+
+def build_flux(directory: Path) -> Path:
+    """FLUX.1 (schnell/dev layout): FluxPipeline with CLIP + T5."""
+    from diffusers import FluxPipeline
+
+    FluxPipeline(**_flux1_components()).save_pretrained(directory)
+    return directory
+
+
+def _flux1_components() -> dict[str, object]:
     import torch
-    from diffusers import (
-        AutoencoderKL,
-        FlowMatchEulerDiscreteScheduler,
-        FluxKontextPipeline,
-        FluxTransformer2DModel,
-    )
+    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxTransformer2DModel
     from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
 
     torch.manual_seed(0)
@@ -202,16 +212,77 @@ def build_flux_kontext(directory: Path) -> Path:
         shift_factor=0.0609,
         scaling_factor=1.5035,
     ).eval()
-    pipe = FluxKontextPipeline(
+    return {
+        "scheduler": FlowMatchEulerDiscreteScheduler(),
+        "text_encoder": clip,
+        "text_encoder_2": t5,
+        "tokenizer": clip_tokenizer(),
+        "tokenizer_2": t5_tokenizer(),
+        "transformer": transformer,
+        "vae": vae,
+        "image_encoder": None,
+        "feature_extractor": None,
+    }
+
+
+def build_flux2_klein(directory: Path) -> Path:
+    """FLUX.2 klein: Flux2KleinPipeline with one Qwen3 encoder (2 layers: out layer 1)."""
+    import torch
+    from diffusers import (
+        AutoencoderKLFlux2,
+        FlowMatchEulerDiscreteScheduler,
+        Flux2KleinPipeline,
+        Flux2Transformer2DModel,
+    )
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    tokenizer = qwen2_tokenizer()
+    torch.manual_seed(0)
+    transformer = Flux2Transformer2DModel(
+        patch_size=1,
+        in_channels=4,
+        num_layers=1,
+        num_single_layers=1,
+        attention_head_dim=16,
+        num_attention_heads=2,
+        joint_attention_dim=16,
+        timestep_guidance_channels=256,
+        axes_dims_rope=[4, 4, 4, 4],
+        guidance_embeds=False,
+    ).eval()
+    torch.manual_seed(0)
+    text_encoder = Qwen3ForCausalLM(
+        Qwen3Config(
+            intermediate_size=16,
+            hidden_size=16,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            vocab_size=len(tokenizer),
+            max_position_embeddings=512,
+        )
+    ).eval()
+    torch.manual_seed(0)
+    vae = AutoencoderKLFlux2(
+        sample_size=32,
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",),
+        up_block_types=("UpDecoderBlock2D",),
+        block_out_channels=(4,),
+        layers_per_block=1,
+        latent_channels=1,
+        norm_num_groups=1,
+        use_quant_conv=False,
+        use_post_quant_conv=False,
+    ).eval()
+    pipe = Flux2KleinPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(),
-        text_encoder=clip,
-        text_encoder_2=t5,
-        tokenizer=clip_tokenizer(),
-        tokenizer_2=t5_tokenizer(),
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
         transformer=transformer,
         vae=vae,
-        image_encoder=None,
-        feature_extractor=None,
+        is_distilled=True,
     )
     pipe.save_pretrained(directory)
     return directory

@@ -1,4 +1,4 @@
-"""Tiny random-weight LTX and Wan checkpoints, built once per session, and server settings."""
+"""Tiny random-weight checkpoints (LTX, Wan; image engines), built once per session; settings."""
 
 from __future__ import annotations
 
@@ -51,5 +51,54 @@ def tiny_settings(weights: TinyWeights, **extra: Any) -> dict[str, Any]:
         "wan_steps": 2,
         "diffusers_device": "cpu",
     }
+    values.update(extra)
+    return values
+
+
+@dataclass(frozen=True)
+class ImageWeights:
+    """Tiny image checkpoints (tests/tiny_image_pipelines.py), one folder each."""
+
+    zimage: Path
+    kontext: Path
+    flux: Path
+    """FLUX.1 layout (FluxPipeline)."""
+    klein: Path
+    """FLUX.2 klein (Flux2KleinPipeline)."""
+
+
+@pytest.fixture(scope="session")
+def image_weights(tmp_path_factory: pytest.TempPathFactory) -> ImageWeights:
+    from tests.tiny_image_pipelines import (
+        build_flux,
+        build_flux2_klein,
+        build_flux_kontext,
+        build_zimage,
+    )
+
+    root = tmp_path_factory.mktemp("image-weights")
+    return ImageWeights(
+        zimage=build_zimage(root / "z-image"),
+        kontext=build_flux_kontext(root / "kontext"),
+        flux=build_flux(root / "flux"),
+        klein=build_flux2_klein(root / "klein"),
+    )
+
+
+def image_settings(weights: ImageWeights, **extra: Any) -> dict[str, Any]:
+    """Settings for the tiny image checkpoints: 32×32 native, 2 steps, on CPU (no routes)."""
+    values: dict[str, Any] = {"diffusers_device": "cpu"}
+    for prefix, directory in (
+        ("zimage", weights.zimage),
+        ("flux_kontext", weights.kontext),
+        ("flux", weights.flux),
+    ):
+        values |= {
+            f"{prefix}_model_dir": directory,
+            f"{prefix}_width": 32,
+            f"{prefix}_height": 32,
+            f"{prefix}_steps": 2,
+        }
+    values["flux_max_sequence_length"] = 32
     values.update(extra)
     return values

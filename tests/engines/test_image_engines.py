@@ -1,19 +1,19 @@
-"""The real z-image and flux-kontext engine code through real server tasks, on tiny checkpoints.
+"""The real image engine code (z-image, flux-kontext, flux) through real server tasks.
 
-One server for the module, routed `flux-kontext-*=flux-kontext;
-text_to_image=z-image;image_to_image=flux-kontext`: a market image model and
-4o Image run Z-Image, Flux Kontext runs FluxKontextPipeline (an edit of its
-inputImage, or text-to-image without one). Each image is downloaded and decoded.
+One server for the module, on tiny checkpoints (tests/tiny_image_pipelines.py):
+a market image model and 4o Image run Z-Image, Flux Kontext runs
+FluxKontextPipeline (an edit of its inputImage, or text-to-image without one),
+the Flux-2 market text-to-image models run `flux` on a FLUX.1 checkpoint
+(FluxPipeline). Each image is downloaded and decoded. FLUX.2 klein and the
+child process being killed: test_image_engine_child.py; GPU settings:
+test_image_gpu_settings.py.
 """
 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import os
-import signal
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,53 +22,27 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reelserve.engines.base import Capability, EngineError, EngineRequest
 from reelserve.engines.check import check_engine
-from reelserve.engines.diffusers.image_factory import flux_kontext_config, zimage_config
 from reelserve.engines.diffusers.weights import WeightsError
-from reelserve.engines.isolated import EngineInterrupted, IsolatedEngine
+from reelserve.engines.isolated import IsolatedEngine
 from reelserve.engines.registry import registry_for
 from reelserve.settings import Settings
+from tests.engines.conftest import ImageWeights, image_settings
 from tests.kie_families import fetch, image_of, wait_4o, wait_flux
 from tests.support import RunningServer, png_bytes, run_server
-from tests.tiny_image_pipelines import build_flux_kontext, build_zimage
 
-ROUTES = "flux-kontext-*=flux-kontext;text_to_image=z-image;image_to_image=flux-kontext"
-
-
-@dataclasses.dataclass(frozen=True)
-class Weights:
-    zimage: Path
-    kontext: Path
+ROUTES = (
+    "flux-kontext-*=flux-kontext;flux-2/*-text-to-image=flux;"
+    "text_to_image=z-image;image_to_image=flux-kontext"
+)
 
 
 @pytest.fixture(scope="module")
-def weights(tmp_path_factory: pytest.TempPathFactory) -> Weights:
-    root = tmp_path_factory.mktemp("image-weights")
-    return Weights(build_zimage(root / "z-image"), build_flux_kontext(root / "kontext"))
-
-
-def image_settings(weights: Weights, **extra: Any) -> dict[str, Any]:
-    """32×32 native, 2 steps, on CPU."""
-    values: dict[str, Any] = {
-        "routes": ROUTES,
-        "zimage_model_dir": weights.zimage,
-        "zimage_width": 32,
-        "zimage_height": 32,
-        "zimage_steps": 2,
-        "flux_kontext_model_dir": weights.kontext,
-        "flux_kontext_width": 32,
-        "flux_kontext_height": 32,
-        "flux_kontext_steps": 2,
-        "diffusers_device": "cpu",
-    }
-    values.update(extra)
-    return values
-
-
-@pytest.fixture(scope="module")
-def server(weights: Weights, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with run_server(tmp_path_factory.mktemp("img"), **image_settings(weights)) as running:
+def server(
+    image_weights: ImageWeights, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    settings = image_settings(image_weights, routes=ROUTES)
+    with run_server(tmp_path_factory.mktemp("img"), **settings) as running:
         yield running
 
 
@@ -165,124 +139,89 @@ def test_flux_kontext_without_an_image_is_text_to_image_on_the_same_engine(
     assert runs(server, "flux-kontext") == before + 1
 
 
+def test_a_flux_2_market_model_runs_flux_on_a_flux_1_checkpoint(server: RunningServer) -> None:
+    before = runs(server, "flux")
+    body = {"prompt": "a lighthouse", "aspect_ratio": "3:4", "resolution": "1K"}
+    record = market_task(server, "flux-2/pro-text-to-image", input=body)
+    assert record["state"] == "success", record
+    urls = json.loads(record["resultJson"])["resultUrls"]
+    assert len(urls) == 1
+    picture = image_of(fetch(server.client(None), urls[0]))
+    assert abs(picture.width / picture.height - 3 / 4) < 0.01, picture.size
+    assert float(np.std(np.asarray(picture))) > 5
+    flux = engine(server, "flux")
+    assert flux.stats.runs == before + 1
+    assert flux.stats.info["pipeline"] == "FluxPipeline"
+
+
+def kontext_text_to_image(server: RunningServer, prompt: str) -> dict[str, Any]:
+    client = server.client("alice")
+    answer = client.post("/api/v1/flux/kontext/generate", json={"prompt": prompt}).json()
+    assert answer["code"] == 200, answer
+    return wait_flux(client, answer["data"]["taskId"])
+
+
 def test_each_image_engine_is_loaded_once_and_kept_resident(server: RunningServer) -> None:
-    for name in ("z-image", "flux-kontext"):
-        loaded = engine(server, name)
-        assert loaded.stats.starts == 1 and loaded.stats.info["loads"] == 1
-        assert loaded.stats.pid != os.getpid()
-    z = engine(server, "z-image")
-    pid = z.stats.pid
     for prompt in ("a cat", "a dog"):
-        record = market_task(server, "z-image", input={"prompt": prompt, "aspect_ratio": "1:1"})
-        assert record["state"] == "success", record
-    assert z.stats.pid == pid and z.stats.starts == 1
+        square = {"prompt": prompt, "aspect_ratio": "1:1"}
+        assert market_task(server, "z-image", input=square)["state"] == "success"
+        flux = market_task(
+            server, "flux-2/flex-text-to-image", input={**square, "resolution": "1K"}
+        )
+        assert flux["state"] == "success", flux
+        assert kontext_text_to_image(server, prompt)["successFlag"] == 1
+    for name in ("z-image", "flux-kontext", "flux"):
+        loaded = engine(server, name)
+        assert loaded.stats.runs >= 2, name
+        assert loaded.stats.starts == 1 and loaded.stats.info["loads"] == 1, name
+        assert loaded.stats.pid not in (None, os.getpid())
 
 
 def test_engines_check_runs_one_image_per_engine(server: RunningServer) -> None:
-    for name, operation in (("z-image", "text_to_image"), ("flux-kontext", "text_to_image")):
-        line = check_engine(engine(server, name), name, 1)
-        assert line.startswith(f"{name}: {operation}, 1 image 32x32 (native size"), line
+    for name in ("z-image", "flux-kontext", "flux"):
+        loaded = server.app.state.worker.registry.get(name)
+        line = check_engine(loaded, name, 1)
+        assert line.startswith(f"{name}: text_to_image, 1 image 32x32 (native size"), line
 
 
-def test_the_preflight_names_the_missing_directory_and_file(
-    weights: Weights, tmp_path: Path
+def test_bad_image_settings_are_start_up_errors_that_name_the_setting(
+    image_weights: ImageWeights, tmp_path: Path
 ) -> None:
-    settings = Settings(**image_settings(weights, zimage_model_dir=None))
+    def check(engine: str, **changes: Any) -> None:
+        registry_for({}, Settings(**image_settings(image_weights, **changes))).check(engine)
+
     with pytest.raises(WeightsError, match="REELSERVE_ZIMAGE_MODEL_DIR"):
-        registry_for({}, settings).check("z-image")
+        check("z-image", zimage_model_dir=None)
+    with pytest.raises(WeightsError, match="REELSERVE_FLUX_MODEL_DIR"):
+        check("flux", flux_model_dir=tmp_path / "nowhere")
+    # Another model's directory: the setting and both class names are in the message.
+    with pytest.raises(
+        WeightsError,
+        match=r"REELSERVE_ZIMAGE_MODEL_DIR=.*holds FluxPipeline.*"
+        "needs ZImagePipeline",
+    ):
+        check("z-image", zimage_model_dir=image_weights.flux)
+    with pytest.raises(WeightsError, match="needs FluxPipeline or Flux2KleinPipeline"):
+        check("flux", flux_model_dir=image_weights.zimage)
     broken = tmp_path / "kontext"
     broken.mkdir()
-    for item in weights.kontext.iterdir():
+    for item in image_weights.kontext.iterdir():
         (broken / item.name).symlink_to(item)
     (broken / "text_encoder_2").unlink()
-    settings = Settings(**image_settings(weights, flux_kontext_model_dir=broken))
     with pytest.raises(WeightsError, match="'text_encoder_2' is missing"):
-        registry_for({}, settings).check("flux-kontext")
-    settings = Settings(**image_settings(weights, routes="image_to_image=z-image"))
-    with pytest.raises(ValueError, match="cannot do"):
-        registry_for({}, settings).check("z-image")
-
-
-@pytest.mark.parametrize("name", ["z-image", "flux-kontext"])
-def test_every_gpu_setting_is_applied_to_the_pipeline(weights: Weights, name: str) -> None:
-    import diffusers
-    import torch
-
-    from reelserve.engines.diffusers.loading import load_pipeline
-
-    settings = Settings(
-        **image_settings(
-            weights,
-            diffusers_dtype="bfloat16",
-            diffusers_compile=True,
-            diffusers_vae_tiling=True,
-            diffusers_offload="model",
-        )
-    )
-    config = zimage_config(settings) if name == "z-image" else flux_kontext_config(settings)
-    assert (config.dtype, config.compile, config.vae_tiling, config.offload) == (
-        "bfloat16",
-        True,
-        True,
-        "model",
-    )
-    cls = diffusers.ZImagePipeline if name == "z-image" else diffusers.FluxKontextPipeline
-    pipe = load_pipeline(cls, config)
-    assert pipe.transformer.dtype == torch.bfloat16 and pipe.text_encoder.dtype == torch.bfloat16
-    assert pipe.vae.use_tiling is True
-    for part in ("transformer", "vae", "text_encoder"):
-        assert hasattr(getattr(pipe, part), "_hf_hook"), part
-    repeated = pipe.transformer._repeated_blocks
-    blocks = [m for m in pipe.transformer.modules() if type(m).__name__ in repeated]
-    assert blocks and all(b._compiled_call_impl is not None for b in blocks)
-    plain = load_pipeline(
-        cls,
-        dataclasses.replace(config, dtype="auto", compile=False, vae_tiling=False, offload="none"),
-    )
-    assert plain.transformer.dtype == torch.float32 and plain.vae.use_tiling is False
-    assert not hasattr(plain.transformer, "_hf_hook")
-
-
-def test_a_killed_child_fails_its_task_and_the_restarted_child_runs_until_interrupted(
-    weights: Weights,
-) -> None:
-    settings = Settings(**image_settings(weights, zimage_steps=400))
-    registry = registry_for({}, settings)
-    try:
-        z = registry.get("z-image")
-        assert isinstance(z, IsolatedEngine)
-        request = EngineRequest(
-            operation=Capability.TEXT_TO_IMAGE, prompt="a cat", width=64, height=64, seed=1
-        )
-
-        def mid_run(action: Any) -> BaseException | None:
-            outcome: list[BaseException | None] = []
-
-            def target() -> None:
-                try:
-                    z.run(request, lambda _: None)
-                    outcome.append(None)
-                except BaseException as exc:
-                    outcome.append(exc)
-
-            thread = threading.Thread(target=target)
-            thread.start()
-            deadline = time.monotonic() + 60
-            while not 0 < z.stats.progress < 0.5 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert 0 < z.stats.progress < 0.5, "never got mid-run"
-            action()
-            thread.join(60)
-            return outcome[0]
-
-        old = z.stats.pid
-        assert old is not None
-        killed = mid_run(lambda: os.kill(old, signal.SIGKILL))
-        assert isinstance(killed, EngineError) and "killed by SIGKILL" in str(killed)
-        assert "restarting" in str(killed)
-        z.stats.progress = 0.0
-        stopped = mid_run(z.interrupt)
-        assert isinstance(stopped, EngineInterrupted)
-        assert z.stats.pid != old and z.stats.starts == 2
-    finally:
-        registry.close()
+        check("flux-kontext", flux_kontext_model_dir=broken)
+    # A FLUX.1 index without its T5 encoder.
+    index = json.loads((image_weights.flux / "model_index.json").read_text())
+    flux1 = tmp_path / "flux1"
+    flux1.mkdir()
+    for item in image_weights.flux.iterdir():
+        if item.name not in ("model_index.json", "text_encoder_2", "tokenizer_2"):
+            (flux1 / item.name).symlink_to(item)
+    index.pop("text_encoder_2"), index.pop("tokenizer_2")
+    (flux1 / "model_index.json").write_text(json.dumps(index))
+    with pytest.raises(WeightsError, match="lists no text_encoder_2, tokenizer_2"):
+        check("flux", flux_model_dir=flux1)
+    with pytest.raises(ValueError, match="'z-image' image_to_image, which it cannot do"):
+        check("z-image", routes="image_to_image=z-image")
+    with pytest.raises(ValueError, match="flux_steps"):
+        Settings(**image_settings(image_weights, flux_steps=0))

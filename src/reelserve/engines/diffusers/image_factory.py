@@ -1,17 +1,42 @@
-"""Registry factories of the image engines (z-image, flux-kontext): torch-free, with preflight."""
+"""Registry factories of the image engines (z-image, flux-kontext, flux): torch-free, checked."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from reelserve.engines.base import Capability, Engine
-from reelserve.engines.diffusers.config import DiffusersConfig
+from reelserve.engines.diffusers.config import DiffusersConfig, shared_settings
 from reelserve.engines.diffusers.factory import refuse_unsupported
 from reelserve.engines.diffusers.weights import check_weights
 
 if TYPE_CHECKING:
+    from reelserve.engines.diffusers.image_runner import ImageEngine
     from reelserve.engines.registry import EngineFactory
     from reelserve.settings import Settings
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageModel:
+    """One image engine: its name, settings prefix and the module that holds its code."""
+
+    engine: str
+    prefix: str
+    """`zimage` -> settings zimage_model_dir, zimage_width... (REELSERVE_ZIMAGE_*)."""
+    module: str
+    """Under reelserve.engines.diffusers; it has `engine_class(config, model_index)`."""
+
+    @property
+    def setting(self) -> str:
+        return f"REELSERVE_{self.prefix.upper()}_MODEL_DIR"
+
+
+MODELS = (
+    ImageModel("z-image", "zimage", "zimage"),
+    ImageModel("flux-kontext", "flux_kontext", "kontext"),
+    ImageModel("flux", "flux", "flux"),
+)
 
 
 def _operations(settings: Settings, engine: str) -> tuple[str, ...]:
@@ -22,68 +47,63 @@ def _operations(settings: Settings, engine: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ops))
 
 
-def _config(settings: Settings, engine: str, setting: str, prefix: str) -> DiffusersConfig:
+def image_config(settings: Settings, model: ImageModel) -> DiffusersConfig:
+    """The engine's DiffusersConfig from `REELSERVE_<PREFIX>_*` and `REELSERVE_DIFFUSERS_*`."""
+    shared: dict[str, Any] = dict(shared_settings(settings, model.engine))
+    shared["operations"] = _operations(settings, model.engine)
     return DiffusersConfig(
-        engine=engine,
-        model_dir=getattr(settings, f"{prefix}_model_dir"),
-        setting=setting,
-        width=getattr(settings, f"{prefix}_width"),
-        height=getattr(settings, f"{prefix}_height"),
+        engine=model.engine,
+        model_dir=getattr(settings, f"{model.prefix}_model_dir"),
+        setting=model.setting,
+        width=getattr(settings, f"{model.prefix}_width"),
+        height=getattr(settings, f"{model.prefix}_height"),
         num_frames=1,
         fps=1,
-        steps=getattr(settings, f"{prefix}_steps"),
-        guidance=getattr(settings, f"{prefix}_guidance"),
+        steps=getattr(settings, f"{model.prefix}_steps"),
+        guidance=getattr(settings, f"{model.prefix}_guidance"),
         negative_prompt="",
-        device=settings.diffusers_device,
-        dtype=settings.diffusers_dtype,
-        compile=settings.diffusers_compile,
-        vae_tiling=settings.diffusers_vae_tiling,
-        offload=settings.diffusers_offload,
-        operations=_operations(settings, engine),
+        max_sequence_length=getattr(settings, f"{model.prefix}_max_sequence_length", None),
+        **shared,
     )
 
 
+def model_named(engine: str) -> ImageModel:
+    return next(m for m in MODELS if m.engine == engine)
+
+
 def zimage_config(settings: Settings) -> DiffusersConfig:
-    return _config(settings, "z-image", "REELSERVE_ZIMAGE_MODEL_DIR", "zimage")
+    return image_config(settings, model_named("z-image"))
 
 
 def flux_kontext_config(settings: Settings) -> DiffusersConfig:
-    return _config(settings, "flux-kontext", "REELSERVE_FLUX_KONTEXT_MODEL_DIR", "flux_kontext")
+    return image_config(settings, model_named("flux-kontext"))
 
 
-class ZImageFactory:
-    """Makes the `z-image` engine; `preflight` checks its weights directory."""
+def flux_config(settings: Settings) -> DiffusersConfig:
+    return image_config(settings, model_named("flux"))
 
-    def __init__(self, config: DiffusersConfig) -> None:
+
+class ImageFactory:
+    """Makes one image engine; `preflight` checks its weights directory and its operations."""
+
+    def __init__(self, model: ImageModel, config: DiffusersConfig) -> None:
+        self.model = model
         self.config = config
 
-    def preflight(self) -> None:
-        from reelserve.engines.diffusers.zimage import REQUIRED, ZImageEngine
-
-        check_weights(self.config.model_dir, self.config.engine, self.config.setting, REQUIRED)
-        refuse_unsupported(self.config, ZImageEngine.capabilities)
-
-    def __call__(self) -> Engine:
-        from reelserve.engines.diffusers.zimage import ZImageEngine
-
-        self.preflight()
-        return ZImageEngine(self.config)
-
-
-class FluxKontextFactory(ZImageFactory):
-    """Makes the `flux-kontext` engine; `preflight` checks its weights directory."""
+    def _engine_class(self) -> type[ImageEngine]:
+        module = importlib.import_module(f"reelserve.engines.diffusers.{self.model.module}")
+        index = check_weights(
+            self.config.model_dir, self.config.engine, self.config.setting, module.REQUIRED
+        )
+        cls: type[ImageEngine] = module.engine_class(self.config, index)
+        refuse_unsupported(self.config, cls.capabilities)
+        return cls
 
     def preflight(self) -> None:
-        from reelserve.engines.diffusers.kontext import REQUIRED, FluxKontextEngine
-
-        check_weights(self.config.model_dir, self.config.engine, self.config.setting, REQUIRED)
-        refuse_unsupported(self.config, FluxKontextEngine.capabilities)
+        self._engine_class()
 
     def __call__(self) -> Engine:
-        from reelserve.engines.diffusers.kontext import FluxKontextEngine
-
-        self.preflight()
-        return FluxKontextEngine(self.config)
+        return self._engine_class()(self.config)
 
 
 def image_factories(settings: Settings | None) -> dict[str, EngineFactory]:
@@ -91,7 +111,4 @@ def image_factories(settings: Settings | None) -> dict[str, EngineFactory]:
         from reelserve.settings import Settings
 
         settings = Settings()
-    return {
-        "z-image": ZImageFactory(zimage_config(settings)),
-        "flux-kontext": FluxKontextFactory(flux_kontext_config(settings)),
-    }
+    return {m.engine: ImageFactory(m, image_config(settings, m)) for m in MODELS}

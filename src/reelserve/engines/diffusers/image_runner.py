@@ -22,17 +22,35 @@ from reelserve.engines.diffusers.config import DiffusersConfig
 from reelserve.engines.diffusers.runner import DiffusersRunner
 from reelserve.engines.diffusers.sizing import native_size, to_uint8
 from reelserve.engines.diffusers.steps import step_callback
+from reelserve.engines.diffusers.weights import WeightsError
 from reelserve.engines.isolated import Interrupted, IsolatedEngine, Job
 
 MAX_IMAGES = 8
 """Most images one task may ask for (the largest KIE count is 4-6); a bound on one call's memory."""
 
 
+def expect_pipeline(config: DiffusersConfig, index: dict[str, Any], *classes: str) -> str:
+    """The checkpoint's pipeline class (model_index.json `_class_name`), one of `classes`.
+
+    A start-up error naming the setting when the directory holds another model.
+    """
+    found = str(index.get("_class_name", ""))
+    if found not in classes:
+        raise WeightsError(
+            f"engine {config.engine!r}: {config.setting}={config.model_dir} holds "
+            f"{found or 'no _class_name'} (model_index.json); it needs {' or '.join(classes)}"
+        )
+    return found
+
+
 class ImageEngine(IsolatedEngine):
     """An isolated engine for image operations: `count` images per task, `ImageOutput` back."""
 
-    def __init__(self, target: str, config: DiffusersConfig) -> None:
-        super().__init__(target, config)
+    target = ""
+    """The child's runner, `module:Class`."""
+
+    def __init__(self, config: DiffusersConfig) -> None:
+        super().__init__(self.target, config)
 
     def run(self, request: EngineRequest, progress: ProgressFn) -> ImageOutput:  # type: ignore[override]
         # IsolatedEngine.run moves frames; for an image task they are the images.

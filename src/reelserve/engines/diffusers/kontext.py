@@ -14,7 +14,12 @@ from typing import Any
 
 from reelserve.engines.base import Capability, EngineError
 from reelserve.engines.diffusers.config import DiffusersConfig
-from reelserve.engines.diffusers.image_runner import ImageEngine, ImageRunner, input_images
+from reelserve.engines.diffusers.image_runner import (
+    ImageEngine,
+    ImageRunner,
+    expect_pipeline,
+    input_images,
+)
 from reelserve.engines.isolated import Generated, Job
 from reelserve.media.frames import fit_cover
 
@@ -33,9 +38,13 @@ class FluxKontextEngine(ImageEngine):
     name = "flux-kontext"
     capabilities = frozenset({Capability.IMAGE_TO_IMAGE, Capability.TEXT_TO_IMAGE})
     description = "FLUX.1 Kontext (diffusers FluxKontextPipeline) in a child process"
+    target = "reelserve.engines.diffusers.kontext:FluxKontextRunner"
 
-    def __init__(self, config: DiffusersConfig) -> None:
-        super().__init__("reelserve.engines.diffusers.kontext:FluxKontextRunner", config)
+
+def engine_class(config: DiffusersConfig, index: dict[str, Any]) -> type[ImageEngine]:
+    """Preflight: the checkpoint must be a FluxKontextPipeline."""
+    expect_pipeline(config, index, FluxKontextRunner.pipeline_class)
+    return FluxKontextEngine
 
 
 class FluxKontextRunner(ImageRunner):

@@ -65,9 +65,11 @@ def load_pipeline(cls: Any, config: DiffusersConfig, **overrides: Any) -> Any:
 
 
 def apply_tuning(pipe: Any, config: DiffusersConfig, device: Any) -> None:
-    """VAE tiling, CPU offload (or placement on the device), regional compilation."""
+    """VAE tiling and slicing, CPU offload (or placement on the device), regional compilation."""
     if config.vae_tiling:
         pipe.vae.enable_tiling()
+    if config.vae_slicing:
+        pipe.vae.enable_slicing()
     if config.offload == "model":
         pipe.enable_model_cpu_offload(device=device)
     elif config.offload == "sequential":
@@ -95,6 +97,7 @@ def describe(pipe: Any, device: Any) -> dict[str, Any]:
         "dtype": str(model.dtype).removeprefix("torch."),
         "parameters": sum(p.numel() for p in model.parameters()),
         "vae_tiling": bool(getattr(pipe.vae, "use_tiling", False)),
+        "vae_slicing": bool(getattr(pipe.vae, "use_slicing", False)),
         "offloaded": bool(models) and all(hasattr(m, "_hf_hook") for m in models),
         "compiled_blocks": sum(1 for b in blocks if b._compiled_call_impl is not None),
     }

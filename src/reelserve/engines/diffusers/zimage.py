@@ -9,10 +9,11 @@ the asked size. Turbo's published settings are 9 steps without guidance
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from reelserve.engines.base import Capability, EngineError
 from reelserve.engines.diffusers.config import DiffusersConfig
-from reelserve.engines.diffusers.image_runner import ImageEngine, ImageRunner
+from reelserve.engines.diffusers.image_runner import ImageEngine, ImageRunner, expect_pipeline
 from reelserve.engines.isolated import Generated, Job
 
 REQUIRED = ("transformer", "vae", "text_encoder", "tokenizer", "scheduler")
@@ -22,9 +23,13 @@ class ZImageEngine(ImageEngine):
     name = "z-image"
     capabilities = frozenset({Capability.TEXT_TO_IMAGE})
     description = "Z-Image (diffusers ZImagePipeline) in a child process"
+    target = "reelserve.engines.diffusers.zimage:ZImageRunner"
 
-    def __init__(self, config: DiffusersConfig) -> None:
-        super().__init__("reelserve.engines.diffusers.zimage:ZImageRunner", config)
+
+def engine_class(config: DiffusersConfig, index: dict[str, Any]) -> type[ImageEngine]:
+    """Preflight: the checkpoint must be a ZImagePipeline."""
+    expect_pipeline(config, index, ZImageRunner.pipeline_class)
+    return ZImageEngine
 
 
 class ZImageRunner(ImageRunner):
