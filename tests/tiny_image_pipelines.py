@@ -286,3 +286,91 @@ def build_flux2_klein(directory: Path) -> Path:
     )
     pipe.save_pretrained(directory)
     return directory
+
+
+def _qwen_components() -> dict[str, object]:
+    import torch
+    from diffusers import (
+        AutoencoderKLQwenImage,
+        FlowMatchEulerDiscreteScheduler,
+        QwenImageTransformer2DModel,
+    )
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+
+    tokenizer = qwen2_tokenizer()
+    ids = tokenizer.convert_tokens_to_ids
+    torch.manual_seed(0)
+    transformer = QwenImageTransformer2DModel(
+        patch_size=2,
+        in_channels=16,
+        out_channels=4,
+        num_layers=2,
+        attention_head_dim=16,
+        num_attention_heads=3,
+        joint_attention_dim=16,
+        guidance_embeds=False,
+        axes_dims_rope=(8, 4, 4),
+    ).eval()
+    torch.manual_seed(0)
+    vae = AutoencoderKLQwenImage(
+        base_dim=24,
+        z_dim=4,
+        dim_mult=[1, 2, 4],
+        num_res_blocks=1,
+        temperal_downsample=[False, True],
+        latents_mean=[0.0] * 4,
+        latents_std=[1.0] * 4,
+    ).eval()
+    torch.manual_seed(0)
+    config = Qwen2_5_VLConfig(
+        text_config={
+            "hidden_size": 16,
+            "intermediate_size": 16,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "num_key_value_heads": 2,
+            "rope_scaling": {"mrope_section": [1, 1, 2], "rope_type": "default", "type": "default"},
+            "rope_theta": 1000000.0,
+            "vocab_size": len(tokenizer),
+        },
+        vision_config={
+            "depth": 2,
+            "hidden_size": 16,
+            "intermediate_size": 16,
+            "num_heads": 2,
+            "out_hidden_size": 16,
+        },
+        hidden_size=16,
+        vocab_size=len(tokenizer),
+        vision_start_token_id=ids("<|vision_start|>"),
+        vision_end_token_id=ids("<|vision_end|>"),
+        vision_token_id=ids("<|vision_pad|>"),
+        image_token_id=ids("<|image_pad|>"),
+        video_token_id=ids("<|video_pad|>"),
+    )
+    return {
+        "transformer": transformer,
+        "vae": vae,
+        "scheduler": FlowMatchEulerDiscreteScheduler(),
+        "text_encoder": Qwen2_5_VLForConditionalGeneration(config).eval(),
+        "tokenizer": tokenizer,
+    }
+
+
+def build_qwen_image(directory: Path) -> Path:
+    from diffusers import QwenImagePipeline
+
+    QwenImagePipeline(**_qwen_components()).save_pretrained(directory)
+    return directory
+
+
+def build_qwen_image_edit(directory: Path) -> Path:
+    """QwenImageEditPlusPipeline with an image-only Qwen2-VL processor (tests/qwen_processor.py)."""
+    from diffusers import QwenImageEditPlusPipeline
+
+    from tests.qwen_processor import image_only_processor
+
+    components = _qwen_components()
+    processor = image_only_processor(components["tokenizer"])
+    QwenImageEditPlusPipeline(**components, processor=processor).save_pretrained(directory)
+    return directory

@@ -146,7 +146,10 @@ class Settings(BaseSettings):
     """Decode a batch (several images of one task) one item at a time: less peak memory."""
     diffusers_offload: Literal["none", "model", "sequential"] = "none"
     """Keep weights in CPU memory and move them to the GPU when used (smaller GPUs)."""
-    # --- image engines (z-image, flux-kontext, flux): docs/engines.md "Image engines" ---
+    diffusers_imports: str = ""
+    """Comma-separated modules an engine child imports before loading: a checkpoint whose
+    model_index.json names a component class of your own (diffusers loads only imported ones)."""
+    # --- image engines (z-image, flux-kontext, flux, qwen-image): docs/engines.md ---
     zimage_model_dir: Path | None = None
     """A local diffusers directory of Z-Image (Tongyi-MAI/Z-Image-Turbo): ZImagePipeline."""
     zimage_width: int = Field(default=1024, ge=16, le=4096)
@@ -175,6 +178,21 @@ class Settings(BaseSettings):
     flux_guidance: float = Field(default=3.5, ge=0)
     """FLUX.1-dev's distilled guidance (schnell and the distilled klein ignore it); on a
     base (non-distilled) klein, classifier-free guidance above 1 (two passes per step)."""
+    qwen_image_model_dir: Path | None = None
+    """A local diffusers directory of Qwen-Image (Qwen/Qwen-Image): text_to_image."""
+    qwen_image_edit_model_dir: Path | None = None
+    """A local diffusers directory of Qwen-Image-Edit-2509 or later (QwenImageEditPlusPipeline):
+    image_to_image, every input image a reference."""
+    qwen_image_width: int = Field(default=1328, ge=16, le=4096)
+    qwen_image_height: int = Field(default=1328, ge=16, le=4096)
+    """Native size (Qwen-Image's 1:1 is 1328x1328)."""
+    qwen_image_steps: int = Field(default=50, ge=1, le=1000)
+    qwen_image_guidance: float = Field(default=4.0, ge=0)
+    """Qwen's true classifier-free guidance (`true_cfg_scale`; above 1 two passes a step)."""
+    qwen_image_edit_reference_size: int = Field(default=1024, ge=16, le=4096)
+    """Each reference image is VAE-encoded at this side's area (its own aspect kept)."""
+    qwen_image_edit_condition_size: int = Field(default=384, ge=16, le=2048)
+    """...and shown to the vision-language encoder at this side's area."""
     # --- end of image engines ---------------------------------------------------
     upstreams: Annotated[dict[str, UpstreamConfig], NoDecode] = Field(default_factory=dict)
     """Upstream providers by name, read from `REELSERVE_UPSTREAM_<NAME>_URL`, `_KEY`,

@@ -65,6 +65,10 @@ class ImageWeights:
     """FLUX.1 layout (FluxPipeline)."""
     klein: Path
     """FLUX.2 klein (Flux2KleinPipeline)."""
+    qwen: Path
+    """Qwen-Image (QwenImagePipeline)."""
+    qwen_edit: Path
+    """Qwen-Image-Edit-2509 layout (QwenImageEditPlusPipeline)."""
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +77,8 @@ def image_weights(tmp_path_factory: pytest.TempPathFactory) -> ImageWeights:
         build_flux,
         build_flux2_klein,
         build_flux_kontext,
+        build_qwen_image,
+        build_qwen_image_edit,
         build_zimage,
     )
 
@@ -82,16 +88,23 @@ def image_weights(tmp_path_factory: pytest.TempPathFactory) -> ImageWeights:
         kontext=build_flux_kontext(root / "kontext"),
         flux=build_flux(root / "flux"),
         klein=build_flux2_klein(root / "klein"),
+        qwen=build_qwen_image(root / "qwen"),
+        qwen_edit=build_qwen_image_edit(root / "qwen-edit"),
     )
 
 
 def image_settings(weights: ImageWeights, **extra: Any) -> dict[str, Any]:
     """Settings for the tiny image checkpoints: 32×32 native, 2 steps, on CPU (no routes)."""
-    values: dict[str, Any] = {"diffusers_device": "cpu"}
+    # The tiny Qwen-Image-Edit checkpoint's processor class (tests/qwen_processor.py).
+    values: dict[str, Any] = {
+        "diffusers_device": "cpu",
+        "diffusers_imports": "tests.qwen_processor",
+    }
     for prefix, directory in (
         ("zimage", weights.zimage),
         ("flux_kontext", weights.kontext),
         ("flux", weights.flux),
+        ("qwen_image", weights.qwen),
     ):
         values |= {
             f"{prefix}_model_dir": directory,
@@ -100,5 +113,12 @@ def image_settings(weights: ImageWeights, **extra: Any) -> dict[str, Any]:
             f"{prefix}_steps": 2,
         }
     values["flux_max_sequence_length"] = 32
+    values |= {
+        "qwen_image_edit_model_dir": weights.qwen_edit,
+        "qwen_image_guidance": 1.0,  # no true CFG: one pass a step
+        # The Edit pipeline encodes references at 1024² whatever the output: seconds here.
+        "qwen_image_edit_reference_size": 32,
+        "qwen_image_edit_condition_size": 32,
+    }
     values.update(extra)
     return values

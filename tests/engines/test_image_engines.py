@@ -1,10 +1,12 @@
-"""The real image engine code (z-image, flux-kontext, flux) through real server tasks.
+"""The real image engine code (z-image, flux-kontext, flux, qwen-image) through server tasks.
 
 One server for the module, on tiny checkpoints (tests/tiny_image_pipelines.py):
 a market image model and 4o Image run Z-Image, Flux Kontext runs
 FluxKontextPipeline (an edit of its inputImage, or text-to-image without one),
 the Flux-2 market text-to-image models run `flux` on a FLUX.1 checkpoint
-(FluxPipeline). Each image is downloaded and decoded. FLUX.2 klein and the
+(FluxPipeline), the market's Qwen models and image edits (4o Image with
+several filesUrl) run `qwen-image` (QwenImagePipeline, QwenImageEditPlusPipeline
+with every image a reference). Each image is downloaded and decoded. FLUX.2 klein and the
 child process being killed: test_image_engine_child.py; GPU settings:
 test_image_gpu_settings.py.
 """
@@ -32,8 +34,8 @@ from tests.kie_families import fetch, image_of, wait_4o, wait_flux
 from tests.support import RunningServer, png_bytes, run_server
 
 ROUTES = (
-    "flux-kontext-*=flux-kontext;flux-2/*-text-to-image=flux;"
-    "text_to_image=z-image;image_to_image=flux-kontext"
+    "flux-kontext-*=flux-kontext;flux-2/*-text-to-image=flux;qwen*=qwen-image;"
+    "text_to_image=z-image;image_to_image=qwen-image"
 )
 
 
@@ -154,6 +156,47 @@ def test_a_flux_2_market_model_runs_flux_on_a_flux_1_checkpoint(server: RunningS
     assert flux.stats.info["pipeline"] == "FluxPipeline"
 
 
+def test_a_qwen_market_model_runs_qwen_image(server: RunningServer) -> None:
+    before = runs(server, "qwen-image")
+    body = {"prompt": "a sign that says open", "image_size": "landscape_16_9"}
+    record = market_task(server, "qwen/text-to-image", input=body)
+    assert record["state"] == "success", record
+    urls = json.loads(record["resultJson"])["resultUrls"]
+    picture = image_of(fetch(server.client(None), urls[0]))
+    assert abs(picture.width / picture.height - 16 / 9) < 0.01, picture.size
+    assert float(np.std(np.asarray(picture))) > 5
+    qwen = engine(server, "qwen-image")
+    assert qwen.stats.runs == before + 1
+    assert qwen.stats.info["pipeline"] == "QwenImagePipeline"
+    assert qwen.stats.info["edit_pipeline"] == "QwenImageEditPlusPipeline"
+
+
+def test_a_4o_image_edit_with_two_references_runs_qwen_image_edit_plus(
+    server: RunningServer,
+) -> None:
+    before = runs(server, "qwen-image")
+    client = server.client("alice")
+    files = [
+        "data:image/png;base64," + base64.b64encode(png_bytes(w, h)).decode()
+        for w, h in ((96, 64), (48, 80))
+    ]
+    body = {
+        "prompt": "the cat of the first in the room of the second",
+        "size": "2:3",
+        "filesUrl": files,
+        "nVariants": 2,
+    }
+    answer = client.post("/api/v1/gpt4o-image/generate", json=body).json()
+    assert answer["code"] == 200, answer
+    record = wait_4o(client, answer["data"]["taskId"])
+    assert record["successFlag"] == 1, record
+    urls = record["response"]["resultUrls"]
+    assert len(urls) == 2
+    pictures = [image_of(fetch(client, url)) for url in urls]
+    assert all(p.size == (1024, 1536) for p in pictures)
+    assert runs(server, "qwen-image") == before + 1  # one call for both variants
+
+
 def kontext_text_to_image(server: RunningServer, prompt: str) -> dict[str, Any]:
     client = server.client("alice")
     answer = client.post("/api/v1/flux/kontext/generate", json={"prompt": prompt}).json()
@@ -170,7 +213,9 @@ def test_each_image_engine_is_loaded_once_and_kept_resident(server: RunningServe
         )
         assert flux["state"] == "success", flux
         assert kontext_text_to_image(server, prompt)["successFlag"] == 1
-    for name in ("z-image", "flux-kontext", "flux"):
+        qwen = market_task(server, "qwen2/text-to-image", input=square)
+        assert qwen["state"] == "success", qwen
+    for name in ("z-image", "flux-kontext", "flux", "qwen-image"):
         loaded = engine(server, name)
         assert loaded.stats.runs >= 2, name
         assert loaded.stats.starts == 1 and loaded.stats.info["loads"] == 1, name
@@ -178,7 +223,7 @@ def test_each_image_engine_is_loaded_once_and_kept_resident(server: RunningServe
 
 
 def test_engines_check_runs_one_image_per_engine(server: RunningServer) -> None:
-    for name in ("z-image", "flux-kontext", "flux"):
+    for name in ("z-image", "flux-kontext", "flux", "qwen-image"):
         loaded = server.app.state.worker.registry.get(name)
         line = check_engine(loaded, name, 1)
         assert line.startswith(f"{name}: text_to_image, 1 image 32x32 (native size"), line
@@ -221,6 +266,20 @@ def test_bad_image_settings_are_start_up_errors_that_name_the_setting(
     (flux1 / "model_index.json").write_text(json.dumps(index))
     with pytest.raises(WeightsError, match="lists no text_encoder_2, tokenizer_2"):
         check("flux", flux_model_dir=flux1)
+    with pytest.raises(
+        WeightsError, match=r"QWEN_IMAGE_MODEL_DIR.*or REELSERVE_QWEN_IMAGE_EDIT_MODEL_DIR"
+    ):
+        check("qwen-image", qwen_image_model_dir=None, qwen_image_edit_model_dir=None)
+    with pytest.raises(
+        WeightsError,
+        match=r"REELSERVE_QWEN_IMAGE_EDIT_MODEL_DIR=.*holds "
+        r"QwenImagePipeline.*needs QwenImageEditPlusPipeline",
+    ):
+        check("qwen-image", qwen_image_edit_model_dir=image_weights.qwen)
+    # Without the edit checkpoint, qwen-image does text_to_image only.
+    with pytest.raises(ValueError, match="'qwen-image' image_to_image, which it cannot do"):
+        check("qwen-image", qwen_image_edit_model_dir=None, routes="image_to_image=qwen-image")
+    check("qwen-image", qwen_image_model_dir=None, routes="image_to_image=qwen-image")
     with pytest.raises(ValueError, match="'z-image' image_to_image, which it cannot do"):
         check("z-image", routes="image_to_image=z-image")
     with pytest.raises(ValueError, match="flux_steps"):

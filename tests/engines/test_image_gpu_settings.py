@@ -18,6 +18,7 @@ from reelserve.engines.diffusers.config import DiffusersConfig
 from reelserve.engines.diffusers.image_factory import (
     flux_config,
     flux_kontext_config,
+    qwen_image_config,
     zimage_config,
 )
 from reelserve.settings import Settings
@@ -36,15 +37,21 @@ CHECKPOINTS = {
     "flux-kontext": ("FluxKontextPipeline", ("transformer", "vae", "text_encoder_2")),
     "flux": ("FluxPipeline", ("transformer", "vae", "text_encoder", "text_encoder_2")),
     "klein": ("Flux2KleinPipeline", ("transformer", "vae", "text_encoder")),
+    "qwen-image": ("QwenImagePipeline", ("transformer", "vae", "text_encoder")),
+    "qwen-edit": ("QwenImageEditPlusPipeline", ("transformer", "vae", "text_encoder")),
 }
 
 
 def config_for(weights: ImageWeights, name: str, **settings: Any) -> DiffusersConfig:
     if name == "klein":
         settings["flux_model_dir"] = weights.klein
+    if name == "qwen-edit":
+        settings["qwen_image_model_dir"] = weights.qwen_edit  # loaded here as the main one
     made = Settings(**image_settings(weights, **settings))
     if name == "z-image":
         return zimage_config(made)
+    if name.startswith("qwen"):
+        return qwen_image_config(made)
     return flux_kontext_config(made) if name == "flux-kontext" else flux_config(made)
 
 
@@ -98,3 +105,17 @@ def test_sequential_offload_hooks_every_model(image_weights: ImageWeights) -> No
     )
     for part in ("transformer", "vae", "text_encoder"):
         assert hasattr(getattr(pipe, part), "_hf_hook"), part
+
+
+def test_diffusers_imports_are_imported_before_loading_or_named_in_the_error(
+    image_weights: ImageWeights,
+) -> None:
+    from reelserve.engines.base import EngineError
+
+    config = config_for(image_weights, "qwen-edit")
+    assert config.imports == ("tests.qwen_processor",)
+    assert type(load("QwenImageEditPlusPipeline", config).processor).__name__ == (
+        "ImageOnlyQwen2VLProcessor"
+    )
+    with pytest.raises(EngineError, match="REELSERVE_DIFFUSERS_IMPORTS names 'no_such_mod'"):
+        load("QwenImageEditPlusPipeline", dataclasses.replace(config, imports=("no_such_mod",)))

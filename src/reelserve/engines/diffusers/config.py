@@ -33,6 +33,8 @@ class DiffusersConfig:
     offload: str = "none"
     operations: tuple[str, ...] = ()
     """The operations REELSERVE_ENGINES gives this engine."""
+    imports: tuple[str, ...] = ()
+    """Modules to import in the child before loading (REELSERVE_DIFFUSERS_IMPORTS)."""
     max_sequence_length: int | None = None
     """Prompt tokens the text encoder takes (None: the pipeline's default)."""
 
@@ -47,6 +49,7 @@ class _Shared(TypedDict):
     vae_tiling: bool
     vae_slicing: bool
     offload: str
+    imports: tuple[str, ...]
 
 
 def shared_settings(settings: Settings, engine: str) -> _Shared:
@@ -58,6 +61,7 @@ def shared_settings(settings: Settings, engine: str) -> _Shared:
         "vae_tiling": settings.diffusers_vae_tiling,
         "vae_slicing": settings.diffusers_vae_slicing,
         "offload": settings.diffusers_offload,
+        "imports": tuple(m.strip() for m in settings.diffusers_imports.split(",") if m.strip()),
     }
 
 

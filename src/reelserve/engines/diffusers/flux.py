@@ -19,7 +19,7 @@ from typing import Any
 
 from reelserve.engines.base import Capability, EngineError
 from reelserve.engines.diffusers.config import DiffusersConfig
-from reelserve.engines.diffusers.image_runner import ImageEngine, ImageRunner, expect_pipeline
+from reelserve.engines.diffusers.image_runner import ImageEngine, ImageRunner, checked_index
 from reelserve.engines.diffusers.weights import WeightsError, components
 from reelserve.engines.isolated import Generated, Job
 
@@ -40,9 +40,9 @@ class Flux2KleinEngine(FluxEngine):
     target = "reelserve.engines.diffusers.flux:Flux2KleinRunner"
 
 
-def engine_class(config: DiffusersConfig, index: dict[str, Any]) -> type[ImageEngine]:
+def engine_class(config: DiffusersConfig) -> type[ImageEngine]:
     """Preflight: FluxPipeline (with its T5 encoder) or Flux2KleinPipeline."""
-    found = expect_pipeline(config, index, "FluxPipeline", "Flux2KleinPipeline")
+    found, index = checked_index(config, REQUIRED, "FluxPipeline", "Flux2KleinPipeline")
     if found == "Flux2KleinPipeline":
         return Flux2KleinEngine
     missing = [name for name in FLUX1_REQUIRED if name not in components(index)]

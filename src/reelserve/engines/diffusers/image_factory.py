@@ -1,4 +1,4 @@
-"""Registry factories of the image engines (z-image, flux-kontext, flux): torch-free, checked."""
+"""Registry factories of the image engines (z-image, flux-kontext, flux, qwen-image): torch-free."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from reelserve.engines.base import Capability, Engine
 from reelserve.engines.diffusers.config import DiffusersConfig, shared_settings
 from reelserve.engines.diffusers.factory import refuse_unsupported
-from reelserve.engines.diffusers.weights import check_weights
 
 if TYPE_CHECKING:
     from reelserve.engines.diffusers.image_runner import ImageEngine
@@ -25,7 +24,8 @@ class ImageModel:
     prefix: str
     """`zimage` -> settings zimage_model_dir, zimage_width... (REELSERVE_ZIMAGE_*)."""
     module: str
-    """Under reelserve.engines.diffusers; it has `engine_class(config, model_index)`."""
+    """Under reelserve.engines.diffusers; it has `engine_class(config)`, which checks the
+    weights and picks the engine class, and may have `configure(settings, config)`."""
 
     @property
     def setting(self) -> str:
@@ -36,6 +36,7 @@ MODELS = (
     ImageModel("z-image", "zimage", "zimage"),
     ImageModel("flux-kontext", "flux_kontext", "kontext"),
     ImageModel("flux", "flux", "flux"),
+    ImageModel("qwen-image", "qwen_image", "qwen"),
 )
 
 
@@ -51,7 +52,7 @@ def image_config(settings: Settings, model: ImageModel) -> DiffusersConfig:
     """The engine's DiffusersConfig from `REELSERVE_<PREFIX>_*` and `REELSERVE_DIFFUSERS_*`."""
     shared: dict[str, Any] = dict(shared_settings(settings, model.engine))
     shared["operations"] = _operations(settings, model.engine)
-    return DiffusersConfig(
+    config = DiffusersConfig(
         engine=model.engine,
         model_dir=getattr(settings, f"{model.prefix}_model_dir"),
         setting=model.setting,
@@ -65,6 +66,12 @@ def image_config(settings: Settings, model: ImageModel) -> DiffusersConfig:
         max_sequence_length=getattr(settings, f"{model.prefix}_max_sequence_length", None),
         **shared,
     )
+    configure = getattr(_module(model), "configure", None)
+    return configure(settings, config) if configure is not None else config
+
+
+def _module(model: ImageModel) -> Any:
+    return importlib.import_module(f"reelserve.engines.diffusers.{model.module}")
 
 
 def model_named(engine: str) -> ImageModel:
@@ -83,6 +90,10 @@ def flux_config(settings: Settings) -> DiffusersConfig:
     return image_config(settings, model_named("flux"))
 
 
+def qwen_image_config(settings: Settings) -> DiffusersConfig:
+    return image_config(settings, model_named("qwen-image"))
+
+
 class ImageFactory:
     """Makes one image engine; `preflight` checks its weights directory and its operations."""
 
@@ -91,11 +102,7 @@ class ImageFactory:
         self.config = config
 
     def _engine_class(self) -> type[ImageEngine]:
-        module = importlib.import_module(f"reelserve.engines.diffusers.{self.model.module}")
-        index = check_weights(
-            self.config.model_dir, self.config.engine, self.config.setting, module.REQUIRED
-        )
-        cls: type[ImageEngine] = module.engine_class(self.config, index)
+        cls: type[ImageEngine] = _module(self.model).engine_class(self.config)
         refuse_unsupported(self.config, cls.capabilities)
         return cls
 

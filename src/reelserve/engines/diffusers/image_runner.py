@@ -22,7 +22,7 @@ from reelserve.engines.diffusers.config import DiffusersConfig
 from reelserve.engines.diffusers.runner import DiffusersRunner
 from reelserve.engines.diffusers.sizing import native_size, to_uint8
 from reelserve.engines.diffusers.steps import step_callback
-from reelserve.engines.diffusers.weights import WeightsError
+from reelserve.engines.diffusers.weights import WeightsError, check_weights, read_model_index
 from reelserve.engines.isolated import Interrupted, IsolatedEngine, Job
 
 MAX_IMAGES = 8
@@ -41,6 +41,17 @@ def expect_pipeline(config: DiffusersConfig, index: dict[str, Any], *classes: st
             f"{found or 'no _class_name'} (model_index.json); it needs {' or '.join(classes)}"
         )
     return found
+
+
+def checked_index(
+    config: DiffusersConfig, required: tuple[str, ...], *classes: str
+) -> tuple[str, dict[str, Any]]:
+    """Preflight of `config.model_dir`: it holds one of `classes` (checked first: a directory
+    of another model is named as such), complete. The class found and the model index."""
+    found = expect_pipeline(
+        config, read_model_index(config.model_dir, config.engine, config.setting), *classes
+    )
+    return found, check_weights(config.model_dir, config.engine, config.setting, required)
 
 
 class ImageEngine(IsolatedEngine):
@@ -96,39 +107,46 @@ def input_images(job: Job) -> list[np.ndarray]:
 class ImageRunner(DiffusersRunner):
     """Child side: one pipeline call per job, `num_images_per_prompt=count`."""
 
-    def size(self, job: Job) -> tuple[int, int]:
+    def size(self, job: Job, pipe: Any = None) -> tuple[int, int]:
         """The native pixel area at the request's aspect ratio, in multiples the model takes."""
-        multiple = int(self.pipe.vae_scale_factor) * 2  # VAE downscale x 2x2 latent patches
+        pipe = self.pipe if pipe is None else pipe
+        multiple = int(pipe.vae_scale_factor) * 2  # VAE downscale x 2x2 latent patches
         cfg = self.config
         width = job.width or cfg.width
         height = job.height or cfg.height
         return native_size(width, height, cfg.width, cfg.height, multiple)
+
+    def guidance(self) -> dict[str, Any]:
+        """The guidance arguments of the pipeline call (FLUX/Z-Image: `guidance_scale`)."""
+        return {"guidance_scale": self.config.guidance}
 
     def images(
         self,
         job: Job,
         progress: Callable[[float], None],
         stopped: Callable[[], bool],
+        pipe: Any = None,
         **kwargs: Any,
     ) -> tuple[np.ndarray, float]:
-        """Run the pipeline for `job`; uint8 images (N, H, W, 3) and the seconds the call took."""
+        """Run the pipeline (`self.pipe` by default) for `job`; uint8 images (N, H, W, 3) and
+        the seconds the call took."""
         import torch
 
+        pipe = self.pipe if pipe is None else pipe
         steps = self.config.steps
         started = time.perf_counter()
         with torch.inference_mode():
-            output = self.pipe(
+            output = pipe(
                 prompt=job.prompt,
                 num_inference_steps=steps,
-                guidance_scale=self.config.guidance,
                 num_images_per_prompt=job.num_frames,
                 generator=self.generator(job.seed),
                 output_type="np",
                 callback_on_step_end=step_callback(steps, progress, stopped),
-                **kwargs,
+                **{**self.guidance(), **kwargs},
             )
         elapsed = time.perf_counter() - started
-        if stopped() or getattr(self.pipe, "_interrupt", False):
+        if stopped() or getattr(pipe, "_interrupt", False):
             raise Interrupted()
         progress(1.0)
         return to_uint8(output.images), elapsed

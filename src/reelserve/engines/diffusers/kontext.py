@@ -17,7 +17,7 @@ from reelserve.engines.diffusers.config import DiffusersConfig
 from reelserve.engines.diffusers.image_runner import (
     ImageEngine,
     ImageRunner,
-    expect_pipeline,
+    checked_index,
     input_images,
 )
 from reelserve.engines.isolated import Generated, Job
@@ -41,9 +41,9 @@ class FluxKontextEngine(ImageEngine):
     target = "reelserve.engines.diffusers.kontext:FluxKontextRunner"
 
 
-def engine_class(config: DiffusersConfig, index: dict[str, Any]) -> type[ImageEngine]:
+def engine_class(config: DiffusersConfig) -> type[ImageEngine]:
     """Preflight: the checkpoint must be a FluxKontextPipeline."""
-    expect_pipeline(config, index, FluxKontextRunner.pipeline_class)
+    checked_index(config, REQUIRED, FluxKontextRunner.pipeline_class)
     return FluxKontextEngine
 
 

@@ -6,6 +6,7 @@ never by the server process.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Any
 
@@ -54,6 +55,13 @@ def resolve_dtype(setting: str, device: Any) -> Any:
 
 def load_pipeline(cls: Any, config: DiffusersConfig, **overrides: Any) -> Any:
     """`cls.from_pretrained(model_dir, local_files_only=True)` with dtype, device and tuning."""
+    for module in config.imports:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise EngineError(
+                f"REELSERVE_DIFFUSERS_IMPORTS names {module!r}, which does not import: {exc}"
+            ) from None
     device = resolve_device(config.device)
     dtype = resolve_dtype(config.dtype, device)
     pipe = cls.from_pretrained(

@@ -9,11 +9,10 @@ the asked size. Turbo's published settings are 9 steps without guidance
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from reelserve.engines.base import Capability, EngineError
 from reelserve.engines.diffusers.config import DiffusersConfig
-from reelserve.engines.diffusers.image_runner import ImageEngine, ImageRunner, expect_pipeline
+from reelserve.engines.diffusers.image_runner import ImageEngine, ImageRunner, checked_index
 from reelserve.engines.isolated import Generated, Job
 
 REQUIRED = ("transformer", "vae", "text_encoder", "tokenizer", "scheduler")
@@ -26,9 +25,9 @@ class ZImageEngine(ImageEngine):
     target = "reelserve.engines.diffusers.zimage:ZImageRunner"
 
 
-def engine_class(config: DiffusersConfig, index: dict[str, Any]) -> type[ImageEngine]:
+def engine_class(config: DiffusersConfig) -> type[ImageEngine]:
     """Preflight: the checkpoint must be a ZImagePipeline."""
-    expect_pipeline(config, index, ZImageRunner.pipeline_class)
+    checked_index(config, REQUIRED, ZImageRunner.pipeline_class)
     return ZImageEngine
 
 
