@@ -25,7 +25,7 @@ from tests.engines.conftest import ImageWeights, image_settings
 from tests.kie_families import fetch, image_of, wait_4o
 from tests.support import RunningServer, run_server
 
-STEPS = 30
+STEPS = 20
 """Denoising steps of the tiny klein at 32×32: under a second per image when the CPU is idle."""
 
 

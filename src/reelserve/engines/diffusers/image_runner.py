@@ -1,4 +1,4 @@
-"""What the image engines (z-image, flux-kontext) share, on both sides of the process boundary.
+"""What the image engines (z-image, flux-kontext, flux, qwen-image) share, both sides.
 
 Parent side: `ImageEngine` is an `IsolatedEngine` that hands its child the
 request's input images (each its own `.npy`: they may differ in size) and the
