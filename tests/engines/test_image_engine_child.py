@@ -86,18 +86,46 @@ def test_4o_image_runs_flux_2_klein_once_for_two_variants(klein_server: RunningS
     assert engine.stats.runs == 1  # one call, num_images_per_prompt=2
 
 
+def mid_run(server: RunningServer) -> IsolatedEngine:
+    """The flux engine once its child is past the first denoising step of a task."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        engine = flux(server)
+        if engine is not None and 0 < engine.stats.progress < 0.5:
+            return engine
+        time.sleep(0.01)
+    raise AssertionError("the engine never got mid-task")
+
+
+def test_cancelling_a_running_image_task_stops_it_and_keeps_the_child(
+    klein_server: RunningServer,
+) -> None:
+    task = submit(klein_server, "a slow owl")
+    engine = mid_run(klein_server)
+    pid, starts = engine.stats.pid, engine.stats.starts
+    client = klein_server.client("alice")
+    answer = client.post("/api/v1/tasks/cancel", json={"taskId": task}).json()
+    assert answer["code"] == 200 and answer["data"]["cancelling"], answer
+    record = outcome(klein_server, task)
+    assert record["successFlag"] != 1 and "canceled" in record["errorMessage"], record
+    status = client.get("/api/v1/tasks/detail", params={"taskId": task}).json()["data"]
+    assert status["status"] == "canceled", status
+    # The interrupt stopped the run at a step, not the engine: the same child lives on,
+    # and the next task is not handed the cancelled run's last message.
+    engine.stats.progress = 0.0
+    after = outcome(klein_server, submit(klein_server, "a quick owl"))
+    assert after["successFlag"] == 1, after
+    assert engine.stats.pid == pid and engine.stats.starts == starts
+
+
 def test_killing_the_image_child_mid_task_fails_that_task_and_the_next_one_succeeds(
     klein_server: RunningServer,
 ) -> None:
+    previous = flux(klein_server)
+    if previous is not None:
+        previous.stats.progress = 0.0  # the last run's; mid_run waits for this one's
     victim = submit(klein_server, "a cat")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        engine = flux(klein_server)
-        if engine is not None and 0 < engine.stats.progress < 0.5:
-            break
-        time.sleep(0.01)
-    else:
-        raise AssertionError("the engine never got mid-task")
+    engine = mid_run(klein_server)
     old_pid, starts = engine.stats.pid, engine.stats.starts
     assert old_pid is not None and old_pid != os.getpid()
     os.kill(old_pid, signal.SIGKILL)
