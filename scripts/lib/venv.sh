@@ -25,9 +25,11 @@ ensure_venv() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "installing reelserve[$extras] into .venv (first run takes a minute)"
     .venv/bin/python -m pip install --quiet --upgrade pip
-    # The diffusers extra asks for a torch range; without a torch already in
-    # place pip would pull the multi-GB CUDA build. Tests pin the CPU wheel.
-    if [[ ",$extras," == *",diffusers,"* || ",$extras," == *",music,"* ]]; then
+    # The diffusers, images and music extras ask for a torch range; without a
+    # torch already in place pip would pull the multi-GB CUDA build. Tests pin
+    # the CPU wheel.
+    if [[ ",$extras," == *",diffusers,"* || ",$extras," == *",images,"* ||
+          ",$extras," == *",music,"* ]]; then
       .venv/bin/python -m pip install --quiet "torch==2.13.0"
     fi
     local target="."

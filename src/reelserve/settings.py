@@ -144,8 +144,58 @@ class Settings(BaseSettings):
     """Regional torch.compile of the transformer's repeated blocks (slower start, faster steps)."""
     diffusers_vae_tiling: bool = False
     """Decode the VAE in tiles: less memory for large frames, slightly slower."""
+    diffusers_vae_slicing: bool = False
+    """Decode a batch (several images of one task) one item at a time: less peak memory."""
     diffusers_offload: Literal["none", "model", "sequential"] = "none"
     """Keep weights in CPU memory and move them to the GPU when used (smaller GPUs)."""
+    diffusers_imports: str = ""
+    """Comma-separated modules an engine child imports before loading: a checkpoint whose
+    model_index.json names a component class of your own (diffusers loads only imported ones)."""
+    # --- image engines (z-image, flux-kontext, flux, qwen-image): docs/engines.md ---
+    zimage_model_dir: Path | None = None
+    """A local diffusers directory of Z-Image (Tongyi-MAI/Z-Image-Turbo): ZImagePipeline."""
+    zimage_width: int = Field(default=1024, ge=16, le=4096)
+    zimage_height: int = Field(default=1024, ge=16, le=4096)
+    """Native size: the pixel area Z-Image renders at (the request's aspect ratio is kept)."""
+    zimage_steps: int = Field(default=9, ge=1, le=1000)
+    """Turbo: 9 steps (8 transformer evaluations), as published."""
+    zimage_guidance: float = Field(default=0.0, ge=0)
+    """Turbo is distilled without classifier-free guidance (0: off, one pass per step)."""
+    flux_kontext_model_dir: Path | None = None
+    """A local diffusers directory of FLUX.1 Kontext (black-forest-labs/FLUX.1-Kontext-dev)."""
+    flux_kontext_width: int = Field(default=1024, ge=16, le=4096)
+    flux_kontext_height: int = Field(default=1024, ge=16, le=4096)
+    flux_kontext_steps: int = Field(default=28, ge=1, le=1000)
+    flux_kontext_guidance: float = Field(default=2.5, ge=0)
+    """Kontext's distilled guidance (an embedding, not CFG: one pass per step)."""
+    flux_model_dir: Path | None = None
+    """A local diffusers directory of FLUX.1 schnell/dev (FluxPipeline) or FLUX.2 klein
+    (Flux2KleinPipeline); the engine runs the pipeline its model_index.json names."""
+    flux_width: int = Field(default=1024, ge=16, le=4096)
+    flux_height: int = Field(default=1024, ge=16, le=4096)
+    flux_steps: int = Field(default=4, ge=1, le=1000)
+    """4 for schnell and the distilled klein; FLUX.1-dev wants about 28-50."""
+    flux_max_sequence_length: int = Field(default=512, ge=16, le=512)
+    """Prompt tokens: FLUX.1-schnell was trained with 256 (set 256), dev and klein with 512."""
+    flux_guidance: float = Field(default=3.5, ge=0)
+    """FLUX.1-dev's distilled guidance (schnell and the distilled klein ignore it); on a
+    base (non-distilled) klein, classifier-free guidance above 1 (two passes per step)."""
+    qwen_image_model_dir: Path | None = None
+    """A local diffusers directory of Qwen-Image (Qwen/Qwen-Image): text_to_image."""
+    qwen_image_edit_model_dir: Path | None = None
+    """A local diffusers directory of Qwen-Image-Edit-2509 or later (QwenImageEditPlusPipeline):
+    image_to_image, every input image a reference."""
+    qwen_image_width: int = Field(default=1328, ge=16, le=4096)
+    qwen_image_height: int = Field(default=1328, ge=16, le=4096)
+    """Native size (Qwen-Image's 1:1 is 1328x1328)."""
+    qwen_image_steps: int = Field(default=50, ge=1, le=1000)
+    qwen_image_guidance: float = Field(default=4.0, ge=0)
+    """Qwen's true classifier-free guidance (`true_cfg_scale`; above 1 two passes a step)."""
+    qwen_image_edit_reference_size: int = Field(default=1024, ge=16, le=4096)
+    """Each reference image is VAE-encoded at this side's area (its own aspect kept)."""
+    qwen_image_edit_condition_size: int = Field(default=384, ge=16, le=2048)
+    """...and shown to the vision-language encoder at this side's area."""
+    # --- end of image engines ---------------------------------------------------
     upstreams: Annotated[dict[str, UpstreamConfig], NoDecode] = Field(default_factory=dict)
     """Upstream providers by name, read from `REELSERVE_UPSTREAM_<NAME>_URL`, `_KEY`,
     `_UPLOAD_URL`... (upstream/config.py, docs/upstream.md); routes name them `upstream:<name>`."""

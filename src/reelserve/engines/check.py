@@ -16,7 +16,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from reelserve.engines.base import Capability, Engine, EngineOutput, EngineRequest
+from reelserve.engines.base import Capability, Engine, EngineOutput, EngineRequest, ImageOutput
 from reelserve.engines.isolated import IsolatedEngine
 from reelserve.engines.registry import EngineUnavailable, registry_for
 from reelserve.settings import Settings
@@ -29,6 +29,8 @@ PREFERRED = (
     Capability.IMAGE_TO_VIDEO,
     Capability.VIDEO_TO_VIDEO,
     Capability.EXTEND,
+    Capability.TEXT_TO_IMAGE,
+    Capability.IMAGE_TO_IMAGE,
 )
 
 
@@ -47,6 +49,7 @@ def tiny_request(operation: Capability, width: int, height: int, seconds: int) -
         image=grey if operation in (Capability.IMAGE_TO_VIDEO, Capability.EXTEND) else None,
         context=[grey] * 9 if operation is Capability.EXTEND else None,
         video=[grey] * frames if operation is Capability.VIDEO_TO_VIDEO else None,
+        images=[grey] if operation is Capability.IMAGE_TO_IMAGE else [],
     )
 
 
@@ -60,6 +63,8 @@ def check_engine(engine: Engine, name: str, seconds: int) -> str:
     operation = next(op for op in PREFERRED if op in engine.capabilities)
     started = time.perf_counter()
     output = engine.run(tiny_request(operation, 256, 256, seconds), lambda _: None)
+    if isinstance(output, ImageOutput):
+        return _image_line(engine, name, operation, output, time.perf_counter() - started)
     if not isinstance(output, EngineOutput):
         return f"{name}: {operation.value} returned {type(output).__name__}, not video frames"
     count = sum(1 for _ in output.frames)
@@ -70,6 +75,20 @@ def check_engine(engine: Engine, name: str, seconds: int) -> str:
     return (
         f"{name}: {operation.value}, {count} frames {output.width}x{output.height} "
         f"at {output.fps:g} fps in {elapsed:.2f} s{pipeline}"
+    )
+
+
+def _image_line(
+    engine: Engine, name: str, operation: Capability, output: ImageOutput, elapsed: float
+) -> str:
+    sizes = ", ".join(sorted({f"{i.shape[1]}x{i.shape[0]}" for i in output.images}))
+    pipeline = ""
+    if isinstance(engine, IsolatedEngine):
+        pipeline = f" (pipeline {engine.stats.last_pipeline_s:.2f} s)"
+    count = len(output.images)
+    return (
+        f"{name}: {operation.value}, {count} image{'s' if count != 1 else ''} {sizes} "
+        f"(native size; the server fits it) in {elapsed:.2f} s{pipeline}"
     )
 
 

@@ -317,7 +317,16 @@ class IsolatedEngine(Engine):
                 self.stats.progress = 0.0
                 assert self._conn is not None
                 self._conn.send(("run", job))
-                shape, fps, pipeline_s = self._await_result(progress)
+                try:
+                    shape, fps, pipeline_s = self._await_result(progress)
+                except EngineError:
+                    raise
+                except BaseException:
+                    # The caller's progress callback raised (a cancel, a shutdown): the
+                    # child is still on this job. Stop it and read its last message, or
+                    # the next job would take that "interrupted"/"done" for its own.
+                    self._finish_abandoned_job()
+                    raise
             except BaseException:
                 shutil.rmtree(job_dir, ignore_errors=True)
                 raise
@@ -326,6 +335,13 @@ class IsolatedEngine(Engine):
         self.stats.total_pipeline_s += pipeline_s
         count, height, width = int(shape[0]), int(shape[1]), int(shape[2])
         return EngineOutput(_read_frames(Path(job.output), job_dir), count, width, height, fps)
+
+    def _finish_abandoned_job(self) -> None:
+        """Interrupt the child's current job and wait for its end (its last message)."""
+        self._interrupt.set()
+        with contextlib.suppress(EngineError):  # died meanwhile: _receive restarted it
+            while self._receive()[0] not in ("done", "interrupted", "error"):
+                pass
 
     def _await_result(self, progress: ProgressFn) -> tuple[tuple[int, ...], float, float]:
         while True:

@@ -86,12 +86,14 @@ class EngineRegistry:
 def default_factories(settings: Settings | None = None) -> dict[str, EngineFactory]:
     """The built-ins: `synthetic`, and the diffusers engines configured by `settings`."""
     from reelserve.engines.diffusers.factory import diffusers_factories
+    from reelserve.engines.diffusers.image_factory import image_factories
     from reelserve.engines.music.factory import music_factories
     from reelserve.upstream.engine import upstream_factories
 
     return {
         SyntheticEngine.name: SyntheticEngine,
         **diffusers_factories(settings),
+        **image_factories(settings),
         **music_factories(settings),
         **upstream_factories(settings),
     }

@@ -29,9 +29,14 @@ class DiffusersConfig:
     dtype: str = "auto"
     compile: bool = False
     vae_tiling: bool = False
+    vae_slicing: bool = False
     offload: str = "none"
     operations: tuple[str, ...] = ()
     """The operations REELSERVE_ENGINES gives this engine."""
+    imports: tuple[str, ...] = ()
+    """Modules to import in the child before loading (REELSERVE_DIFFUSERS_IMPORTS)."""
+    max_sequence_length: int | None = None
+    """Prompt tokens the text encoder takes (None: the pipeline's default)."""
 
 
 class _Shared(TypedDict):
@@ -42,17 +47,21 @@ class _Shared(TypedDict):
     dtype: str
     compile: bool
     vae_tiling: bool
+    vae_slicing: bool
     offload: str
+    imports: tuple[str, ...]
 
 
-def _shared(settings: Settings, engine: str) -> _Shared:
+def shared_settings(settings: Settings, engine: str) -> _Shared:
     return {
         "operations": tuple(op.value for op, name in settings.engines.items() if name == engine),
         "device": settings.diffusers_device,
         "dtype": settings.diffusers_dtype,
         "compile": settings.diffusers_compile,
         "vae_tiling": settings.diffusers_vae_tiling,
+        "vae_slicing": settings.diffusers_vae_slicing,
         "offload": settings.diffusers_offload,
+        "imports": tuple(m.strip() for m in settings.diffusers_imports.split(",") if m.strip()),
     }
 
 
@@ -68,7 +77,7 @@ def ltx_config(settings: Settings) -> DiffusersConfig:
         steps=settings.ltx_steps,
         guidance=settings.ltx_guidance,
         negative_prompt=settings.ltx_negative_prompt,
-        **_shared(settings, "ltx-video"),
+        **shared_settings(settings, "ltx-video"),
     )
 
 
@@ -85,5 +94,5 @@ def wan_config(settings: Settings) -> DiffusersConfig:
         guidance=settings.wan_guidance,
         negative_prompt=settings.wan_negative_prompt,
         strength=settings.wan_strength,
-        **_shared(settings, "wan"),
+        **shared_settings(settings, "wan"),
     )

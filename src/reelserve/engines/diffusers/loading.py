@@ -6,6 +6,7 @@ never by the server process.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Any
 
@@ -54,6 +55,13 @@ def resolve_dtype(setting: str, device: Any) -> Any:
 
 def load_pipeline(cls: Any, config: DiffusersConfig, **overrides: Any) -> Any:
     """`cls.from_pretrained(model_dir, local_files_only=True)` with dtype, device and tuning."""
+    for module in config.imports:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise EngineError(
+                f"REELSERVE_DIFFUSERS_IMPORTS names {module!r}, which does not import: {exc}"
+            ) from None
     device = resolve_device(config.device)
     dtype = resolve_dtype(config.dtype, device)
     pipe = cls.from_pretrained(
@@ -65,9 +73,11 @@ def load_pipeline(cls: Any, config: DiffusersConfig, **overrides: Any) -> Any:
 
 
 def apply_tuning(pipe: Any, config: DiffusersConfig, device: Any) -> None:
-    """VAE tiling, CPU offload (or placement on the device), regional compilation."""
+    """VAE tiling and slicing, CPU offload (or placement on the device), regional compilation."""
     if config.vae_tiling:
         pipe.vae.enable_tiling()
+    if config.vae_slicing:
+        pipe.vae.enable_slicing()
     if config.offload == "model":
         pipe.enable_model_cpu_offload(device=device)
     elif config.offload == "sequential":
@@ -95,6 +105,7 @@ def describe(pipe: Any, device: Any) -> dict[str, Any]:
         "dtype": str(model.dtype).removeprefix("torch."),
         "parameters": sum(p.numel() for p in model.parameters()),
         "vae_tiling": bool(getattr(pipe.vae, "use_tiling", False)),
+        "vae_slicing": bool(getattr(pipe.vae, "use_slicing", False)),
         "offloaded": bool(models) and all(hasattr(m, "_hf_hook") for m in models),
         "compiled_blocks": sum(1 for b in blocks if b._compiled_call_impl is not None),
     }
