@@ -43,8 +43,8 @@ def test_a_worker_survives_a_15_s_database_outage_and_every_task_succeeds_once(
         ) as cluster,
     ):
         key = cluster.create_key("k")
-        worker = cluster.start_worker("--concurrency", "2")  # starts while the API does
         api = cluster.start_api()
+        worker = cluster.start_worker("--concurrency", "2")
         cluster.wait_for_workers(1)
         client = httpx.Client(
             base_url=cluster.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30

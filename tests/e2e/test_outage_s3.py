@@ -38,8 +38,8 @@ def test_thirty_seconds_without_s3_fail_no_task_and_render_each_once(tmp_path: P
         ) as cluster,
     ):
         key = cluster.create_key("k")
-        worker = cluster.start_worker("--concurrency", "3")  # starts while the API does
         cluster.start_api()
+        worker = cluster.start_worker("--concurrency", "3")
         cluster.wait_for_workers(1)
         client = httpx.Client(
             base_url=cluster.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30

@@ -60,10 +60,10 @@ def test_three_workers_and_one_killed_lose_nothing_and_write_every_result_once(
         ) as cluster,
     ):
         key = cluster.create_key("scale")
-        workers = [  # they start while the API does
+        cluster.start_api()
+        workers = [
             cluster.start_worker("--engine", "logged", "--concurrency", "2") for _ in range(3)
         ]
-        cluster.start_api()
         cluster.wait_for_workers(3)
         callback = rx.url("/cb")
         client = httpx.Client(

@@ -28,8 +28,8 @@ def test_a_worker_process_writes_media_to_the_bucket_and_the_api_redirects_there
         Cluster(tmp_path, url, **s3_env) as cluster,
     ):
         key = cluster.create_key("k")
-        cluster.start_worker()  # starts while the API does
         cluster.start_api()
+        cluster.start_worker()
         cluster.wait_for_workers(1)
         headers = {"Authorization": f"Bearer {key}"}
         answer = httpx.post(
