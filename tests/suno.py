@@ -83,8 +83,8 @@ class Song:
         return str(self.tracks[0]["id"])
 
 
-def song(client: httpx.Client, body: dict[str, Any]) -> Song:
-    task_id = create(client, "/api/v1/generate", body)
+def song(client: httpx.Client, body: dict[str, Any], path: str = "/api/v1/generate") -> Song:
+    task_id = create(client, path, body)
     record = wait_music(client, task_id)
     assert record["status"] == "SUCCESS", record
     return Song(task_id, record)

@@ -6,19 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from reelserve.cli_client import register as register_client_commands
 from reelserve.engines.check import engines_app
-from reelserve.engines.registry import EngineUnavailable
 from reelserve.security.apikeys import display_prefix, generate_key, hash_key
 from reelserve.settings import Settings
-from reelserve.store.keys import DuplicateKeyName
-from reelserve.store.store import Store
 from reelserve.upstream.check import upstream_app
 from reelserve.worker_cli import register as register_worker_commands
+
+if TYPE_CHECKING:  # the store and the engines are imported by the commands that use them
+    from reelserve.store.store import Store
 
 app = typer.Typer(
     help="reelserve: self-hosted video generation speaking KIE.AI's API.", no_args_is_help=True
@@ -41,6 +41,7 @@ def serve(
     import uvicorn
 
     from reelserve.app import create_app
+    from reelserve.engines.registry import EngineUnavailable
     from reelserve.httpserver import server_config
 
     settings = Settings()
@@ -63,6 +64,8 @@ def serve(
 
 
 async def _with_store(settings: Settings) -> Store:
+    from reelserve.store.store import Store
+
     store = Store(settings.resolved_database_url)
     await store.open()
     return store
@@ -105,6 +108,8 @@ def keys_create(
     credits: CreditsOption = None,
 ) -> None:
     """Create an API key; the key is printed alone on the last line."""
+    from reelserve.store.keys import DuplicateKeyName
+
     balance = _parse_credits(credits) if credits is not None else None
 
     async def run() -> str:

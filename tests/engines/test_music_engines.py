@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
@@ -25,13 +26,15 @@ from reelserve.engines.music.config import BasicPitchConfig, DemucsConfig
 from reelserve.engines.music.demucs import DemucsEngine
 from reelserve.engines.music.factory import music_factories
 from reelserve.engines.synthetic.music import recipe_notes
+from reelserve.families.suno.submit import sound_seconds
 from reelserve.settings import Settings
-from tests.suno import audio_at, create, custom_song, song, wait, wait_flag
+from tests.suno import Song, audio_at, create, custom_song, song, wait, wait_flag, wait_music
 from tests.support import RunningServer, run_server_with
 from tests.tiny_music import SIX, build_demucs
 
 RATE = 44100
 MELODY = [(69, 0.0, 0.5), (72, 0.5, 0.5), (76, 1.0, 0.5), (74, 1.5, 1.0), (60, 2.5, 0.5)]
+LOOP_TEMPO = 120  # a `sounds` loop of 16 beats: 8 s
 TWO_LINES = "[Verse]\nNeon rivers running through the night\nEvery window holds a different light"
 
 
@@ -187,11 +190,27 @@ def _stems(server: RunningServer, task_id: str, audio_id: str, mode: str) -> dic
     return record
 
 
+def _short_sung_song(client: httpx.Client) -> Song:
+    """A sung song of a few seconds: vocals added over a `sounds` loop at LOOP_TEMPO (a
+    generated song lasts 34 s or more, and separating and encoding stems take time in
+    proportion to the length)."""
+    loop = {"prompt": "rain on a tin roof", "model": "V5", "soundLoop": True,
+            "soundTempo": LOOP_TEMPO, "soundKey": "Am"}  # fmt: skip
+    record = wait_music(client, create(client, "/api/v1/generate/sounds", loop))
+    assert record["status"] == "SUCCESS", record
+    vocals = {"uploadUrl": record["response"]["sunoData"][0]["audioUrl"], "prompt": TWO_LINES,
+              "title": "Neon Rivers", "negativeTags": "metal", "style": "synth pop",
+              "model": "V4_5PLUS", "callBackUrl": "https://example.com/cb"}  # fmt: skip
+    made = song(client, vocals, "/api/v1/generate/add-vocals")
+    assert abs(float(made.tracks[0]["duration"]) - sound_seconds(LOOP_TEMPO)) < 0.1
+    return made
+
+
 def test_vocal_removal_on_demucs_gives_two_or_four_stems_of_the_songs_length(
     demucs_server: RunningServer,
 ) -> None:
     client = demucs_server.client("alice")
-    made = song(client, custom_song(TWO_LINES))
+    made = _short_sung_song(client)
     seconds = float(made.tracks[0]["duration"])
     two = _stems(demucs_server, made.task_id, made.audio_id, "separate_vocal")["response"]
     four = _stems(demucs_server, made.task_id, made.audio_id, "split_stem")["response"]

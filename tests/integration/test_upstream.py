@@ -242,12 +242,15 @@ def test_4o_image_and_flux_kontext_through_the_upstream(
     assert faults.seen["POST /api/v1/flux/kontext/generate"] == 1
 
 
+CONTINUE_AT = 10  # the extension: 10 s of the song, then 34 s more (its prompt is one line)
+
+
 def test_extends_of_upstream_tasks_name_the_upstreams_parents(
     front: RunningServer, upstream: UpstreamServer, faults: FaultProxy
 ) -> None:
     client = front.client()
-    veo = client.post(
-        "/api/v1/veo/generate", json={"prompt": "a train", "model": "veo3_fast"}
+    veo = client.post(  # the shortest Veo video: 4 s, 11 s extended
+        "/api/v1/veo/generate", json={"prompt": "a train", "model": "veo3_fast", "duration": 4}
     ).json()["data"]["taskId"]
     assert (
         wait_record(client, "/api/v1/veo/record-info", veo, lambda d: d["successFlag"] != 0)[
@@ -255,7 +258,8 @@ def test_extends_of_upstream_tasks_name_the_upstreams_parents(
         ]
         == 1
     )
-    song = client.post("/api/v1/generate", json=custom_song()).json()["data"]["taskId"]
+    one_line = custom_song("[Verse]\nNeon rivers running through the night")  # a 34 s song
+    song = client.post("/api/v1/generate", json=one_line).json()["data"]["taskId"]
     song_record = wait_music(client, song)
     assert song_record["status"] == "SUCCESS", song_record
 
@@ -286,7 +290,7 @@ def test_extends_of_upstream_tasks_name_the_upstreams_parents(
         "prompt": "And the city sleeps",
         "style": "synth pop",
         "title": "Neon Rivers II",
-        "continueAt": 20,
+        "continueAt": CONTINUE_AT,
         "model": "V4_5",
         "callBackUrl": "https://example.com/cb",
     }
@@ -305,7 +309,7 @@ def test_extends_of_upstream_tasks_name_the_upstreams_parents(
     assert sent["audioId"] != audio_id
     assert sent["audioId"] == upstream_tracks[0]  # the upstream's id of the track extended
     extended_audio = audio_at(client, longer["response"]["sunoData"][0]["audioUrl"])
-    assert extended_audio.seconds > 20
+    assert extended_audio.seconds > CONTINUE_AT
 
 
 def test_a_data_uri_reaches_the_upstream_through_its_upload_api(

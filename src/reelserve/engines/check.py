@@ -13,14 +13,13 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from reelserve.engines.base import Capability, Engine, EngineOutput, EngineRequest, ImageOutput
-from reelserve.engines.isolated import IsolatedEngine
-from reelserve.engines.registry import EngineUnavailable, registry_for
 from reelserve.settings import Settings
-from reelserve.upstream.engine import UpstreamEngine
+
+# numpy, the engine registry and the engines are imported by the functions that use them:
+# `reelserve` imports this module for every command, and a client command needs none of them.
 
 engines_app = typer.Typer(help="Inspect the configured engines.", no_args_is_help=True)
 
@@ -36,6 +35,8 @@ PREFERRED = (
 
 def tiny_request(operation: Capability, width: int, height: int, seconds: int) -> EngineRequest:
     """A short request with grey inputs where the operation needs them."""
+    import numpy as np
+
     frames = 24 * seconds
     grey = np.full((height, width, 3), 128, np.uint8)
     return EngineRequest(
@@ -55,6 +56,7 @@ def tiny_request(operation: Capability, width: int, height: int, seconds: int) -
 
 def check_engine(engine: Engine, name: str, seconds: int) -> str:
     """One generation with `engine`; the line `engines check` prints for it."""
+    from reelserve.engines.isolated import IsolatedEngine
     from reelserve.engines.music.check import check_music_engine
 
     music = check_music_engine(engine, name, seconds)
@@ -81,6 +83,8 @@ def check_engine(engine: Engine, name: str, seconds: int) -> str:
 def _image_line(
     engine: Engine, name: str, operation: Capability, output: ImageOutput, elapsed: float
 ) -> str:
+    from reelserve.engines.isolated import IsolatedEngine
+
     sizes = ", ".join(sorted({f"{i.shape[1]}x{i.shape[0]}" for i in output.images}))
     pipeline = ""
     if isinstance(engine, IsolatedEngine):
@@ -100,6 +104,9 @@ def check(
     seconds: Annotated[int, typer.Option(min=1, max=10, help="length of the test video")] = 1,
 ) -> None:
     """Load the configured engines, run a tiny generation each, print load and generation times."""
+    from reelserve.engines.isolated import IsolatedEngine
+    from reelserve.engines.registry import EngineUnavailable, registry_for
+    from reelserve.upstream.engine import UpstreamEngine
     from reelserve.worker.loop import configured_engines
 
     settings = Settings()
