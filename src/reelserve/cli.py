@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from typing import Annotated
 
 import typer
@@ -13,6 +12,8 @@ import typer
 from reelserve.cli_client import register as register_client_commands
 from reelserve.engines.check import engines_app
 from reelserve.engines.registry import EngineUnavailable
+from reelserve.observability import metrics
+from reelserve.observability.logs import configure_logging
 from reelserve.security.apikeys import display_prefix, generate_key, hash_key
 from reelserve.settings import Settings
 from reelserve.store.keys import DuplicateKeyName
@@ -44,9 +45,8 @@ def serve(
     from reelserve.httpserver import server_config
 
     settings = Settings()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_format)
+    metrics.use_directory(settings.data_dir)
     try:
         application = create_app(settings, run_worker=not no_worker)
     except EngineUnavailable as exc:
