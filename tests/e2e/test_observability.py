@@ -16,7 +16,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.cluster import Cluster, Process
+from tests.cluster import Cluster, Process, free_port
 from tests.databases import create_pg_database, drop_pg_database
 from tests.receivers import Receiver
 
@@ -35,6 +35,11 @@ class Deployment:
     api: Process
     worker: Process
     client: httpx.Client
+    worker_metrics: str
+    """The worker's own `--metrics-port` endpoint."""
+
+    def scrape_worker(self) -> Samples:
+        return samples(httpx.get(self.worker_metrics, timeout=30).text)
 
     def scrape(self) -> Samples:
         answer = httpx.get(
@@ -86,13 +91,16 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             )
             key = created.splitlines()[-1]
             api = cluster.start_api()
-            worker = cluster.start_worker("--engine", "synthetic")
+            port = free_port()
+            worker = cluster.start_worker("--engine", "synthetic", "--metrics-port", str(port))
             cluster.wait_for_workers(1)
             client = httpx.Client(
                 base_url=cluster.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30
             )
             with client:
-                yield Deployment(cluster, rx, api, worker, client)
+                yield Deployment(
+                    cluster, rx, api, worker, client, f"http://127.0.0.1:{port}/metrics"
+                )
     finally:
         drop_pg_database(name)
 
@@ -130,6 +138,7 @@ def test_counters_move_by_exactly_the_tasks_and_deliveries_made_across_processes
 ) -> None:
     client = deployment.client
     before = deployment.scrape()
+    worker_before = deployment.scrape_worker()
 
     # Three tasks; the third create sent twice with one Idempotency-Key is one task.
     ids = [_market(deployment, f"metrics {i}") for i in range(2)]
@@ -192,6 +201,10 @@ def test_counters_move_by_exactly_the_tasks_and_deliveries_made_across_processes
     ):
         assert delta(before, after, histogram + "_count", engine="synthetic") == 3, histogram
     assert delta(before, after, "reelserve_engine_run_seconds_sum", engine="synthetic") > 0
+    # The worker's own endpoint (for a worker on another host) shows the same runs.
+    worker_after = deployment.scrape_worker()
+    runs = "reelserve_engine_run_seconds_count"
+    assert delta(worker_before, worker_after, runs, engine="synthetic") == 3
     assert delta(before, after, "reelserve_callback_deliveries_total", outcome="delivered") == 3
     assert delta(before, after, "reelserve_callback_send_seconds_count", outcome="delivered") == 3
     assert delta(before, after, "reelserve_callback_delay_seconds_count", stage="final") == 3
