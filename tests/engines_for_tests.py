@@ -77,3 +77,16 @@ class LoggedSyntheticEngine(Engine):
     def run(self, request: EngineRequest, progress: ProgressFn) -> EngineOutput:
         _log("run", request)
         return self._inner.run(request, progress)
+
+
+class BrokenSetupEngine(Engine):
+    """Cannot be set up (its weights are missing, say): readiness names it."""
+
+    name = "broken"
+    capabilities = frozenset(Capability)
+
+    def setup(self) -> None:
+        raise RuntimeError("no weights in /nowhere")
+
+    def run(self, request: EngineRequest, progress: ProgressFn) -> EngineOutput:
+        raise AssertionError("never set up, never run")

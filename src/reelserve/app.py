@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from reelserve import __version__
-from reelserve.api import account, callbacks, files, uploads
+from reelserve.api import account, callbacks, files, metrics, uploads
 from reelserve.api import tasks as task_detail
 from reelserve.api.cors import Cors
 from reelserve.api.envelope import install_error_handlers
@@ -38,6 +38,7 @@ from reelserve.families.runway_official import routes as runway_official
 from reelserve.families.suno import routes as suno
 from reelserve.families.veo import routes as veo
 from reelserve.janitor import Janitor
+from reelserve.observability.http import RequestMetrics
 from reelserve.settings import Settings
 from reelserve.store.postgres import DELIVERIES_DUE, TASKS_QUEUED
 from reelserve.store.store import Store
@@ -184,6 +185,7 @@ def create_app(
         expose_headers=["Retry-After", "Content-Range", "Accept-Ranges"],
         allow_credentials=False,
     )
+    app.add_middleware(RequestMetrics)
     install_error_handlers(app, {runway_official_errors.PREFIX: runway_official_errors.render})
     app.include_router(runway.router)
     app.include_router(runway_official.router)
@@ -199,6 +201,7 @@ def create_app(
     app.include_router(files.router)
     app.include_router(upstream_routes.router)
     app.include_router(task_detail.router)
+    app.include_router(metrics.router)
     console.install(app)
 
     @app.get("/healthz", include_in_schema=False)
@@ -208,7 +211,7 @@ def create_app(
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
         """Can this process serve requests now? 200, or 503 naming what is down."""
-        checks = await readiness(store, blobs)
+        checks = await readiness(store, blobs, worker)
         ready = all(state == "ok" for state in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "unavailable", **checks},

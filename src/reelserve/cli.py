@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from reelserve.cli_client import register as register_client_commands
 from reelserve.engines.check import engines_app
+from reelserve.observability import metrics
+from reelserve.observability.logs import configure_logging
 from reelserve.security.apikeys import display_prefix, generate_key, hash_key
 from reelserve.settings import Settings
 from reelserve.upstream.check import upstream_app
@@ -45,9 +46,8 @@ def serve(
     from reelserve.httpserver import server_config
 
     settings = Settings()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_format)
+    metrics.use_directory(settings.data_dir)
     try:
         application = create_app(settings, run_worker=not no_worker)
     except EngineUnavailable as exc:

@@ -20,7 +20,9 @@ import logging
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
+from reelserve.observability.logs import uvicorn_log_config
 from reelserve.settings import Settings
 
 log = logging.getLogger("reelserve.http")
@@ -114,4 +116,5 @@ def server_config(app: Any, settings: Settings, host: str, port: int) -> uvicorn
         timeout_keep_alive=settings.http_keep_alive_s,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         h11_max_incomplete_event_size=settings.http_max_header_bytes,
+        log_config=uvicorn_log_config(settings.log_format) or LOGGING_CONFIG,
     )

@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     """`serve`: an idle keep-alive connection is closed after this."""
     http_max_header_bytes: int = Field(default=64 * 1024, ge=4096)
     """`serve`: a request whose headers are larger is refused (the connection is closed)."""
+    metrics_token: str = ""
+    """A bearer token `/metrics` requires; empty: `/metrics` is open. docs/operations.md"""
+    log_format: Literal["text", "json"] = "text"
+    """`json`: one JSON object per log line, with the task's id, family, model, engine and
+    key id on the lines logged while a task is handled. docs/operations.md"""
 
     # --- diffusers engines (ltx-video, wan): docs/engines.md -------------------
     ltx_model_dir: Path | None = None

@@ -32,19 +32,32 @@ def worker(
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, help="tasks run at once by this process")
     ] = 1,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            help="serve this process's metrics at http://<REELSERVE_HOST>:PORT/metrics "
+            "(for a worker whose metrics directory the API does not read: another host)",
+        ),
+    ] = None,
 ) -> None:
     """Run a task worker (and the callback delivery loop) against the shared database.
 
     SIGTERM stops claiming, lets running tasks finish for REELSERVE_WORKER_GRACE_S,
     gives the rest back to the queue and exits 0.
     """
+    from prometheus_client import start_http_server
+
     from reelserve.engines.registry import EngineUnavailable
+    from reelserve.observability import metrics
+    from reelserve.observability.logs import configure_logging
     from reelserve.worker.node import WorkerNode
 
     settings = Settings()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_format)
+    metrics.use_directory(settings.data_dir)
+    if metrics_port is not None:
+        start_http_server(metrics_port, settings.host, registry=metrics.process_registry())
     try:
         node = WorkerNode(settings, engines=engine or (), concurrency=concurrency)
     except EngineUnavailable as exc:

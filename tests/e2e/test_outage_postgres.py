@@ -2,7 +2,7 @@
 own, stopped with pg_ctl): the worker process stays alive, every accepted task succeeds
 once the database is back, each callback is delivered once, and the API answers the
 temporary-unavailable code meanwhile with one log line for the outage, not a traceback per
-request."""
+request; `/readyz` answers 503 naming the database meanwhile and 200 once it is back."""
 
 from __future__ import annotations
 
@@ -104,6 +104,11 @@ def test_a_worker_survives_a_15_s_database_outage_and_every_task_succeeds_once(
             time.sleep(0.2)
         time.sleep(2)  # a duplicate would arrive now
         bodies = [json.loads(r.body) for r in rx.received("/cb")]
+        # Ready again once the outage has ended (it ends after 2 s without a failure).
+        deadline = time.monotonic() + 15
+        while (ready_again := client.get("/readyz")).status_code != 200:
+            assert time.monotonic() < deadline, ready_again.json()
+            time.sleep(0.5)
         assert worker.alive(), worker.tail()
         assert worker.terminate() == 0
         api_log = api.log.read_text()
@@ -123,6 +128,8 @@ def test_a_worker_survives_a_15_s_database_outage_and_every_task_succeeds_once(
     assert {answer["msg"] for answer in during} == {"service temporarily unavailable, try again"}
     assert ready.status_code == 503
     assert ready.json()["database"].startswith("unavailable: "), ready.json()
+    assert ready.json()["status"] == "unavailable"
+    assert ready_again.json() == {"status": "ready", "database": "ok", "storage": "ok"}
     assert api_log.count("the database is unavailable") == 1, api_log[-3000:]
     assert api_log.count("the database is available again") == 1, api_log[-3000:]
     assert f"{len(during)} request(s) answered 503" in api_log

@@ -349,4 +349,4 @@ def test_a_base64_upload_over_its_body_bound_names_the_upload_limit(
 def test_readyz_reports_each_dependency(small_bodies: RunningServer) -> None:
     answer = httpx.get(small_bodies.base_url + "/readyz")
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ready", "database": "ok", "storage": "ok"}
+    assert answer.json() == {"status": "ready", "database": "ok", "storage": "ok", "engines": "ok"}

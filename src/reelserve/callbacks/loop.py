@@ -32,6 +32,7 @@ from reelserve.callbacks.models import Delivery, DeliveryState
 from reelserve.callbacks.policy import decide
 from reelserve.callbacks.sender import send
 from reelserve.errors import DependencyUnavailable
+from reelserve.observability import metrics
 from reelserve.retry import patiently
 from reelserve.security.urlguard import outbound_transport
 from reelserve.settings import Settings
@@ -39,6 +40,14 @@ from reelserve.store.cache import TtlCache
 from reelserve.store.store import Store
 
 log = logging.getLogger("reelserve.callbacks")
+
+_OUTCOMES = {
+    DeliveryState.DELIVERED: "delivered",
+    DeliveryState.PENDING: "retrying",
+    DeliveryState.FAILED: "failed",
+    DeliveryState.ABANDONED: "abandoned",
+}
+"""The `outcome` label of an attempt, by the delivery's state after it."""
 
 
 class DeliveryLoop:
@@ -185,7 +194,9 @@ class DeliveryLoop:
         key = await patiently(
             lambda: self._webhook_key(delivery.api_key_id), deadline=lambda: deadline
         )
+        sending = time.monotonic()
         sent = await send(self._client, delivery, key, self.settings.callback_timeout_s)
+        send_s = time.monotonic() - sending
         decision = decide(
             attempt_number=delivery.attempts + 1,
             status=sent.attempt.http_status,
@@ -200,7 +211,14 @@ class DeliveryLoop:
             ),
             deadline=lambda: deadline,
         )
-        if decision.state is not DeliveryState.DELIVERED:
+        delivered = decision.state is DeliveryState.DELIVERED
+        metrics.callback_sent(
+            _OUTCOMES[decision.state],
+            send_s,
+            delivery.stage,
+            time.time() - delivery.created_at if delivered else None,
+        )
+        if not delivered:
             log.info(
                 "callback %s for task %s: %s -> %s",
                 delivery.id,

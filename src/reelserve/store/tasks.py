@@ -47,6 +47,8 @@ _Row: TypeAlias = tuple[dict[str, Any], Admission | None]
 
 DeliveryFor: TypeAlias = Callable[[Task], NewDelivery | None] | None
 """Builds the callback delivery of a task in its final state (the outbox row)."""
+Ended: TypeAlias = Callable[[Task, str], None] | None
+"""Told of each task a call ended, with its outcome (`observability/metrics.py` counts)."""
 
 _CLAIM_TRIES = 4
 IDEMPOTENCY_S = 24 * 3600
@@ -332,11 +334,17 @@ class TaskStore:
             return Beat(False)
         return Beat(True, cancel=row[0] is not None)
 
-    async def cancel(self, task_id: str, delivery: DeliveryFor = None) -> Task | None:
+    async def cancel(
+        self, task_id: str, delivery: DeliveryFor = None, ended: Ended = None
+    ) -> Task | None:
         """Cancel a task: a queued one (or a running one whose worker is gone) at once —
         canceled, refunded and its callback recorded in one transaction; a running one is
-        marked, and its worker stops it. A finished one is left as it is. The task after."""
+        marked, and its worker stops it. A finished one is left as it is. The task after.
+
+        `ended(task, "canceled")` is called once committed when this call ended the task.
+        """
         now = time.time()
+        ending: list[Task] = []
 
         def op(conn: Connection) -> Task | None:
             row = conn.execute(select(tasks).where(tasks.c.id == task_id)).mappings().first()
@@ -360,6 +368,7 @@ class TaskStore:
                     if delivery is not None and (new := delivery(canceled)) is not None:
                         insert_delivery(conn, new)
                     notify_ids(conn, TASKS_CHANGED, [task_id])
+                    ending[:] = [canceled]
                     return canceled
             asked = (
                 update(tasks)
@@ -375,6 +384,9 @@ class TaskStore:
 
         task = await self._db.write(op)
         self._tasks.drop([task_id])
+        if ended is not None:
+            for done in ending:
+                ended(done, Status.CANCELED.value)
         return task
 
     async def canceled(self, task_id: str, token: str, delivery: DeliveryFor = None) -> bool:
@@ -488,9 +500,13 @@ class TaskStore:
         )
 
     async def fail_exhausted(
-        self, max_attempts: int, fail_msg: str, delivery: DeliveryFor = None
+        self, max_attempts: int, fail_msg: str, delivery: DeliveryFor = None, ended: Ended = None
     ) -> int:
-        """Fail tasks whose last allowed attempt lost its lease; returns how many."""
+        """Fail tasks whose last allowed attempt lost its lease; returns how many.
+
+        `ended(task, outcome)` is called for each once committed ("failed", or "canceled"
+        for a task asked to stop whose worker died).
+        """
         now = time.time()
         exhausted = select(tasks).where(
             tasks.c.status == Status.RUNNING.value,
@@ -498,7 +514,7 @@ class TaskStore:
             or_(tasks.c.attempts >= max_attempts, tasks.c.cancel_requested_at.is_not(None)),
         )
 
-        def op(conn: Connection) -> list[str]:
+        def op(conn: Connection) -> list[tuple[Task, str]]:
             failed = []
             for row in conn.execute(exhausted).mappings().all():
                 task = task_from_row(row)
@@ -511,11 +527,14 @@ class TaskStore:
                 if task.lease_token and _write_leased(
                     conn, task.id, task.lease_token, delivery, outcome
                 ):
-                    failed.append(task.id)
+                    failed.append((task, str(outcome["status"])))
             return failed
 
         failed = await self._db.write(op)
-        self._tasks.drop(failed)
+        self._tasks.drop([task.id for task, _outcome in failed])
+        if ended is not None:
+            for task, outcome in failed:
+                ended(task, outcome)
         return len(failed)
 
     async def held_by(self, worker_prefix: str) -> list[Task]:

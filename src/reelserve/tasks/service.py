@@ -19,6 +19,8 @@ from reelserve.blobs.base import BlobStore
 from reelserve.blobs.signing import is_own_file_url
 from reelserve.engines.base import Capability
 from reelserve.errors import FeatureDisabled, Maintenance, NotFound, ValidationFailed
+from reelserve.observability import metrics
+from reelserve.observability.logs import task_context
 from reelserve.security.urlguard import BlockedUrl, check_url
 from reelserve.settings import Settings
 from reelserve.store.keys import ApiKey
@@ -84,7 +86,10 @@ class TaskService:
         task = await self.get(key, task_id, dialects)
         if task.status.finished:
             return task
-        after = await self._store.tasks.cancel(task.id, self._delivery_for)
+        with task_context(
+            task.id, task.dialect.value, metrics.model_of(task.params), task.engine, key.id
+        ):
+            after = await self._store.tasks.cancel(task.id, self._delivery_for, metrics.finished)
         if after is None:
             raise NotFound("Task not found")
         if after.status.finished:
@@ -173,6 +178,14 @@ class TaskService:
 
     async def submit(self, new: NewTask, key: ApiKey) -> str:
         """Insert the task as queued, within the key's limits, and wake the worker."""
+        model = metrics.model_of(new.params)
+        with task_context(new.id, new.dialect.value, model, new.engine, key.id):
+            task_id = await self._submit(new, key)
+        if task_id == new.id:
+            metrics.submitted(new.dialect.value, model)
+        return task_id
+
+    async def _submit(self, new: NewTask, key: ApiKey) -> str:
         new = replace(new, cost=price_of(new, self._settings))
         if forwards([new.engine, *new.params.get("fallbacks", ())]):
             wire = await wire_params(new.id, self._blobs, self._settings.source_max_bytes)

@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from reelserve.observability import metrics
 from reelserve.retry import backoff
 from reelserve.security.urlguard import outbound_transport
 from reelserve.upstream.config import UpstreamConfig
@@ -301,6 +302,7 @@ class UpstreamClient:
     def _error(self, code: int, message: str, retry_after: float | None) -> Exception:
         if code == 402:
             PAYMENT_REQUIRED[self.name] = PAYMENT_REQUIRED.get(self.name, 0) + 1
+            metrics.payment_required(self.name)
             log.error(
                 "upstream %s answered 402 (its key has no credits left): %s; "
                 "top up the upstream account (402 answers so far: %d)",

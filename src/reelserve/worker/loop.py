@@ -36,6 +36,9 @@ from reelserve.engines.base import Engine, Kind
 from reelserve.engines.registry import EngineRegistry
 from reelserve.errors import DatabaseUnavailable
 from reelserve.families.suno.views import stage_of
+from reelserve.observability import metrics
+from reelserve.observability.logs import task_context
+from reelserve.observability.timing import attempt_clock, engine_wait
 from reelserve.retry import backoff, patiently
 from reelserve.settings import Settings
 from reelserve.store.attempts import AttemptRecord
@@ -136,6 +139,9 @@ class Worker:
         """Upstream callbacks that arrived (upstream/routes.py) wake their task's follower."""
         self.caps = {config.engine: config.concurrency for config in settings.upstreams.values()}
         """Tasks an engine may run at once (an upstream's concurrency), by engine."""
+        self._loading: asyncio.Future[None] | None = None
+        self.engine_errors: dict[str, str] = {}
+        """Engines whose set-up failed, with why (readiness: `/readyz`)."""
 
     @property
     def alive(self) -> bool:
@@ -176,9 +182,30 @@ class Worker:
         self._stopping = True
         self._wake.set()
 
+    def load_engines(self) -> asyncio.Future[None]:
+        """Set up every engine this worker serves, in the background (at start, so the
+        first task does not wait for it, and readiness can say when they are loaded). A
+        call after a failed set-up tries the failed engines again."""
+        if self._loading is None or (self._loading.done() and self.engine_errors):
+            self._loading = asyncio.ensure_future(self._load_engines())
+        return self._loading
+
+    async def _load_engines(self) -> None:
+        for name in sorted(self.engines):
+            if self.registry.loaded(name) is not None:
+                continue
+            try:
+                await asyncio.to_thread(self.registry.get, name)
+            except Exception as exc:
+                self.engine_errors[name] = f"{type(exc).__name__}: {exc}"
+                log.error("engine %s could not be set up: %s", name, exc)
+            else:
+                self.engine_errors.pop(name, None)
+
     async def run(self, slots: int = 1) -> None:
         """Claim and process tasks, `slots` at a time, until `stop()`."""
         log.info("worker %s serving engines %s", self.id, sorted(self.engines))
+        self.load_engines()
         await self.requeue_orphans()
         self._running += 1
         try:
@@ -246,7 +273,7 @@ class Worker:
                 continue
             lease = Lease(self.settings.lease_s)
             if task.attempts >= self.settings.max_attempts:
-                await self._fail(task.id, task.lease_token, 500, self._exhausted_msg(), lease)
+                await self._fail(task, task.lease_token, 500, self._exhausted_msg(), lease)
             elif await record(task.id, "its release", lease, self._release(task)):
                 count += 1
         if count:
@@ -265,7 +292,7 @@ class Worker:
             return
         self._last_sweep = now
         failed = await self.store.tasks.fail_exhausted(
-            self.settings.max_attempts, self._exhausted_msg(), self._delivery_for
+            self.settings.max_attempts, self._exhausted_msg(), self._delivery_for, metrics.finished
         )
         if failed:
             self._on_delivery()
@@ -273,7 +300,23 @@ class Worker:
 
     async def process(self, task: Task) -> None:
         assert task.lease_token is not None
-        token = task.lease_token
+        model = metrics.model_of(task.params)
+        with task_context(task.id, task.dialect.value, model, task.engine, task.api_key_id):
+            metrics.claimed(task)
+            started = time.monotonic()
+            with attempt_clock() as clock:
+                await self._process(task, task.lease_token)
+            took = time.monotonic() - started
+            metrics.attempt_timed(task.engine, took, clock.engine_s)
+            log.info(
+                "task %s: attempt %d took %.2f s (engine %.2f s)",
+                task.id,
+                task.attempts,
+                took,
+                clock.engine_s,
+            )
+
+    async def _process(self, task: Task, token: str) -> None:
         lease = Lease(self.settings.lease_s)
         progress = Progress()
         self.current[task.id] = progress
@@ -333,7 +376,7 @@ class Worker:
         if isinstance(error, TaskFailure):
             log.info("task %s failed: %s", task.id, error)
             progress.ended("failed", str(error))
-            await self._fail(task.id, token, error.fail_code, error.fail_msg, lease)
+            await self._fail(task, token, error.fail_code, error.fail_msg, lease)
         elif isinstance(error, EngineDown):
             progress.ended("fell_back", str(error))
             await self._fall_back(task, token, str(error), lease)
@@ -377,6 +420,7 @@ class Worker:
             lambda: self.store.tasks.canceled(task.id, token, self._delivery_for),
         )
         if written:
+            metrics.finished(task, "canceled")
             self._on_delivery()
 
     async def _fall_back(self, task: Task, token: str, reason: str, lease: Lease) -> None:
@@ -385,7 +429,7 @@ class Worker:
         fallbacks = [str(e) for e in task.params.get("fallbacks") or []]
         if not fallbacks:
             log.warning("task %s: %s; no fallback engine, the task fails", task.id, reason)
-            await self._fail(task.id, token, 500, f"{GENERATION_FAILED}: {reason}", lease)
+            await self._fail(task, token, 500, f"{GENERATION_FAILED}: {reason}", lease)
             return
         engine, rest = fallbacks[0], fallbacks[1:]
         tried = [*task.params.get("tried", []), {"engine": task.engine, "reason": reason}]
@@ -422,12 +466,13 @@ class Worker:
             except DatabaseUnavailable:
                 written = None
         if written:
+            metrics.finished(task, "succeeded")
             self._on_delivery()
         elif written is False:
             log.warning("task %s: lease lost, result of this attempt discarded", task.id)
             await self._discard(task.id, result)
         else:
-            self._keep(self._settle_unrecorded(task.id, result))
+            self._keep(self._settle_unrecorded(task, result))
 
     async def _is_recorded(self, task_id: str, result: Result) -> bool:
         current = await self.store.tasks.get(task_id, fresh=True)
@@ -440,9 +485,10 @@ class Worker:
             # Retention deletes everything under media/<task> with the task's media.
             log.warning("task %s: media of a dropped attempt left in storage (%s)", task_id, exc)
 
-    async def _settle_unrecorded(self, task_id: str, result: Result) -> None:
+    async def _settle_unrecorded(self, task: Task, result: Result) -> None:
         """Once the database answers: delete this attempt's media unless it was recorded
         after all (a commit whose answer was lost)."""
+        task_id = task.id
         try:
             recorded = await patiently(
                 lambda: self._is_recorded(task_id, result),
@@ -453,6 +499,7 @@ class Worker:
         except DatabaseUnavailable:
             return  # stopping: retention deletes the media with the task's
         if recorded:
+            metrics.finished(task, "succeeded")
             self._on_delivery()
         else:
             await self._discard(task_id, result)
@@ -463,15 +510,16 @@ class Worker:
         task.add_done_callback(self._settling.discard)
 
     async def _fail(
-        self, task_id: str, token: str, fail_code: int, fail_msg: str, lease: Lease
+        self, task: Task, token: str, fail_code: int, fail_msg: str, lease: Lease
     ) -> None:
         written = await record(
-            task_id,
+            task.id,
             "its failure",
             lease,
-            lambda: self.store.tasks.fail(task_id, token, fail_code, fail_msg, self._delivery_for),
+            lambda: self.store.tasks.fail(task.id, token, fail_code, fail_msg, self._delivery_for),
         )
         if written:
+            metrics.finished(task, "failed")
             self._on_delivery()
 
     def _storage(
@@ -514,7 +562,7 @@ class Worker:
                     ),
                     nudges=self.nudges,
                 )
-                produced = await follower.run()
+                produced = await engine_wait(follower.run())
                 return await self._store_artifacts(task, lease, folder, video_id, produced, stored)
             if "spec" in task.params:
                 sources = list(task.params.get("sources") or [])

@@ -42,6 +42,7 @@ from reelserve.engines.base import (
 from reelserve.families.suno.rules import track_id
 from reelserve.media.audio import resample, write_audio
 from reelserve.media.images import write_image
+from reelserve.observability.timing import engine_call, engine_items
 from reelserve.tasks.models import Artifact, Task
 from reelserve.tasks.specs import spec_of
 from reelserve.worker.failures import GENERATION_FAILED, TaskFailure
@@ -72,7 +73,7 @@ async def produce_music(
         progress(min(0.99, fraction))
 
     try:
-        output = await asyncio.to_thread(engine.run, request, report)
+        output = await asyncio.to_thread(engine_call, lambda: engine.run(request, report))
         if not isinstance(output, MusicOutput):
             raise EngineError(f"{engine.name} returned {type(output).__name__}, not music")
         sheets = output.sheets[:count]
@@ -81,7 +82,7 @@ async def produce_music(
         ids = [track_id(task.id, index) for index in range(count)]
         produced: Produced = [_sheets_file(sheets, ids, out_dir)]
         await on_stage(list(produced), "text")
-        tracks = iter(output.tracks)
+        tracks = engine_items(output.tracks)
         for index, sheet in enumerate(sheets):
             track = await asyncio.to_thread(next, tracks, None)
             if track is None:

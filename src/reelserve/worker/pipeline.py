@@ -7,7 +7,7 @@ long 1080p extension never sits in memory whole.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reelserve.engines.base import (
@@ -21,6 +21,7 @@ from reelserve.engines.base import (
 from reelserve.media.decode import iter_frames
 from reelserve.media.encode import Mp4Writer, write_png
 from reelserve.media.frames import Watermark, fit_cover, resample_indices
+from reelserve.observability.timing import engine_call, engine_items
 from reelserve.worker.failures import GENERATION_FAILED, TaskFailure
 
 
@@ -87,9 +88,10 @@ def _render(plan: RenderPlan, engine: Engine, progress: ProgressFn) -> Rendered:
         sources: list[Iterable[Frame]] = []
         if plan.prefix_video is not None:
             sources.append(_prefix(plan))
-        output = engine.run(req, report_engine)
+        output = engine_call(lambda: engine.run(req, report_engine))
         if not isinstance(output, EngineOutput):
             raise EngineError(f"{engine.name} returned {type(output).__name__} for a video")
+        output = replace(output, frames=engine_items(output.frames))
         sources.append(fitted(output, req))
         for source in sources:
             for frame in source:

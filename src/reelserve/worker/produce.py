@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from reelserve.engines.base import (
 )
 from reelserve.media.encode import Mp4Writer, write_png
 from reelserve.media.frames import fit_cover
+from reelserve.observability.timing import engine_call, engine_items
 from reelserve.tasks import geometry
 from reelserve.tasks.models import Artifact, Task
 from reelserve.tasks.specs import output_size_of, spec_of
@@ -268,11 +269,12 @@ def _run_and_encode(
             fraction = (plan.prefix_frames + fraction * req.num_frames) / total
         progress(min(0.99, fraction))
 
-    output = engine.run(req, report)
+    output = engine_call(lambda: engine.run(req, report))
     kind = Kind(spec["kind"])
     if kind is Kind.VIDEO:
         if not isinstance(output, EngineOutput):
             raise EngineError(f"{engine.name} returned {type(output).__name__}, not video")
+        output = replace(output, frames=engine_items(output.frames))
         return _encode_video(plan, output, spec, out_dir, x264_preset, progress)
     if kind is Kind.IMAGE:
         if not isinstance(output, ImageOutput) or not output.images:
