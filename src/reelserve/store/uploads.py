@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import ColumnElement
 
 from reelserve.store.db import Database
 from reelserve.store.tables import uploads
@@ -83,16 +84,13 @@ class UploadStore:
         return await self._db.write(op)
 
     async def by_id(self, upload_id: str) -> Upload | None:
-        stmt = select(uploads).where(uploads.c.id == upload_id)
-
-        def op(conn: Connection) -> Upload | None:
-            row = conn.execute(stmt).mappings().first()
-            return _upload(row) if row else None
-
-        return await self._db.read(op)
+        return await self._one(uploads.c.id == upload_id)
 
     async def by_key(self, blob_key: str) -> Upload | None:
-        stmt = select(uploads).where(uploads.c.blob_key == blob_key)
+        return await self._one(uploads.c.blob_key == blob_key)
+
+    async def _one(self, where: ColumnElement[bool]) -> Upload | None:
+        stmt = select(uploads).where(where)
 
         def op(conn: Connection) -> Upload | None:
             row = conn.execute(stmt).mappings().first()
