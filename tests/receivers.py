@@ -198,8 +198,16 @@ def closed_port() -> int:
 
 
 def dedupe_by_webhook_id(requests: list[Recorded]) -> dict[str, Recorded]:
-    """What an idempotent receiver keeps: the first request of each webhook-id."""
+    """What an idempotent receiver keeps: the first complete request of each webhook-id.
+
+    A request cut short (its sender killed mid-send: fewer bytes than its
+    Content-Length) fails the receiver's signature check and is not kept; the
+    delivery is sent again."""
     kept: dict[str, Recorded] = {}
     for r in requests:
+        declared = r.headers.get("content-length")
+        if not r.body or (declared is not None and declared.isdigit() and
+                          len(r.body) != int(declared)):  # fmt: skip
+            continue
         kept.setdefault(r.headers["webhook-id"], r)
     return kept

@@ -16,6 +16,7 @@ tasks). Gauges read from the database at scrape time are in `db_metrics.py`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -102,11 +103,35 @@ UPSTREAM_PAYMENT_REQUIRED = Counter(
 _directory: Path | None = None
 
 
+SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 - the folder is checked to be ours, below
+
+
+def default_directory(data_dir: Path) -> Path:
+    """Where a data dir's processes keep their metric files: in shared memory (tmpfs)
+    when the host has it, one folder per data dir, else `<data_dir>/metrics`.
+
+    Not on the data disk if it can be helped: the files are memory-mapped, and a
+    mapped file that grows on a full disk kills its process with SIGBUS (the
+    full-disk outage test caught exactly that)."""
+    if SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK):
+        digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+        shared = SHARED_MEMORY / f"reelserve-metrics-{digest}"
+        try:
+            shared.mkdir(mode=0o700, exist_ok=True)
+            info = shared.lstat()
+        except OSError:
+            return data_dir / "metrics"
+        # Another user's folder (or a link planted there) is not ours to write into.
+        if shared.is_dir() and not shared.is_symlink() and info.st_uid == os.getuid():
+            return shared
+    return data_dir / "metrics"
+
+
 def use_directory(data_dir: Path) -> Path:
     """Multi-process mode: values go to files in `PROMETHEUS_MULTIPROC_DIR`, else
-    `<data_dir>/metrics`. Call once per process, before anything is counted."""
+    `default_directory(data_dir)`. Call once per process, before anything is counted."""
     global _directory
-    path = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or data_dir / "metrics")
+    path = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or default_directory(data_dir))
     path.mkdir(parents=True, exist_ok=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
     # prometheus_client chose its value class when imported; values made from now on
