@@ -41,7 +41,8 @@ class RaisingEngine(Engine):
 
 
 class SlowSyntheticEngine(Engine):
-    """The synthetic engine, slowed to 25 ms a frame so a test can catch it mid-run."""
+    """The synthetic engine, slowed to 25 ms a frame (`REELSERVE_TEST_SLOW_FRAME_S`) so a
+    test can catch it mid-run."""
 
     name = "slow"
     capabilities = frozenset(Capability)
@@ -54,10 +55,11 @@ class SlowSyntheticEngine(Engine):
     def run(self, request: EngineRequest, progress: ProgressFn) -> EngineOutput:
         _log("run", request)
         out = self._inner.run(request, progress)
+        delay = float(os.environ.get("REELSERVE_TEST_SLOW_FRAME_S", "0.025"))
 
         def frames():  # type: ignore[no-untyped-def]
             for frame in out.frames:
-                time.sleep(0.025)
+                time.sleep(delay)
                 yield frame
 
         return EngineOutput(frames(), out.num_frames, out.width, out.height, out.fps)

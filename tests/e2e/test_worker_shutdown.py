@@ -67,6 +67,9 @@ def test_sigterm_past_the_grace_period_gives_the_task_back_and_exits_0(
         REELSERVE_ENGINES="slow",
         REELSERVE_TEST_ENGINE_LOG=str(engine_log),
         REELSERVE_WORKER_HEARTBEAT_S="0.5",
+        # 120 frames at 100 ms: 12 s, far past the grace period even when the `workers`
+        # command below takes seconds on a loaded machine (25 ms frames finished in CI).
+        REELSERVE_TEST_SLOW_FRAME_S="0.1",
     ) as cluster:
         key = cluster.create_key("term")
         cluster.start_api()
@@ -80,7 +83,7 @@ def test_sigterm_past_the_grace_period_gives_the_task_back_and_exits_0(
 
         started = time.monotonic()
         assert worker.terminate(timeout=30) == 0, worker.tail()
-        # 120 frames at 25 ms each would take 3 s: it stopped at the grace period instead.
+        # The engine would take 12 s: it stopped at the grace period instead.
         assert time.monotonic() - started < grace + 2.5, worker.tail()
         back = row(cluster, task_id)
         assert back["status"] == "queued", back
@@ -88,8 +91,8 @@ def test_sigterm_past_the_grace_period_gives_the_task_back_and_exits_0(
         assert back["attempts"] == 0  # a shutdown does not use up an attempt
         assert "no workers" in cluster.run_cli("workers")  # its row went with it
 
-        # The next worker runs it from the start.
-        cluster.start_worker("--engine", "slow")
+        # The next worker runs it from the start (at full speed).
+        cluster.start_worker("--engine", "slow", REELSERVE_TEST_SLOW_FRAME_S="0.001")
         deadline = time.monotonic() + 60
         while row(cluster, task_id)["status"] != "succeeded":
             assert time.monotonic() < deadline, row(cluster, task_id)
