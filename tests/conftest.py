@@ -42,6 +42,7 @@ def static_http() -> Iterator[StaticHttpServer]:
 HEAVY_MODULES = {
     "tests/integration/test_market_models.py": 255,
     "tests/engines/test_music_engines.py": 215,
+    "tests/engines/test_ace_step.py": 60,
     "tests/integration/test_suno.py": 169,
     "tests/e2e/test_cli_client.py": 160,
     "tests/integration/test_upstream.py": 118,
@@ -51,7 +52,7 @@ HEAVY_MODULES = {
     "tests/integration/test_runway_videos.py": 82,
     "tests/e2e/test_scale_out.py": 71,
     "tests/e2e/test_outage_postgres.py": 66,
-    "tests/e2e/test_worker_shutdown.py": 60,
+    "tests/e2e/test_worker_shutdown.py": 70,
     "tests/engines/test_diffusers_tasks.py": 52,
     "tests/integration/test_outages.py": 50,
     "tests/integration/test_sdk.py": 44,

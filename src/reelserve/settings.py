@@ -207,7 +207,20 @@ class Settings(BaseSettings):
     extend_context_frames: int = Field(default=25, ge=1, le=257)
     """How many of the parent's last frames an extend task hands its engine as context."""
 
-    # --- music engines (demucs, basic-pitch): docs/engines.md, "Music engines" ---
+    # --- music engines (ace-step, demucs, basic-pitch): docs/engines.md, "Music engines" ---
+    ace_step_model_dir: Path | None = None
+    """A diffusers-format ACE-Step 1.5 checkpoint (model_index.json: AceStepPipeline); the
+    GPU settings are the diffusers engines' (REELSERVE_DIFFUSERS_DEVICE, _DTYPE, _OFFLOAD...)."""
+    ace_step_steps: int = Field(default=8, ge=1, le=1000)
+    """Denoising steps (turbo checkpoints are made for 8; base and SFT for 30-60)."""
+    ace_step_guidance: float = Field(default=7.0, ge=0)
+    """Classifier-free guidance for base/SFT checkpoints (turbo ones ignore it)."""
+    ace_step_shift: float = Field(default=3.0, gt=0)
+    """The flow-matching timestep shift (ACE-Step's default 3.0)."""
+    ace_step_cover_strength: float = Field(default=0.5, ge=0, le=1)
+    """How much of the source a cover keeps when the request has no audioWeight (0-1)."""
+    ace_step_language: str = "en"
+    """The sung language ACE-Step is told (`vocal_language`: en, zh, ja, ko, es...)."""
     demucs_model_dir: Path | None = None
     """A local folder with `<demucs_model>.yaml` and its models' `<sig>.safetensors` (or `.th`)."""
     demucs_model: str = "htdemucs"

@@ -308,11 +308,20 @@ class IsolatedEngine(Engine):
 
     # -- one task --------------------------------------------------------------
     def run(self, request: EngineRequest, progress: ProgressFn) -> EngineOutput:
+        job, job_dir, shape, fps = self._execute(lambda d: self._job(request, d), progress)
+        count, height, width = int(shape[0]), int(shape[1]), int(shape[2])
+        return EngineOutput(_read_frames(Path(job.output), job_dir), count, width, height, fps)
+
+    def _execute(
+        self, make_job: Callable[[Path], Job], progress: ProgressFn
+    ) -> tuple[Job, Path, tuple[int, ...], float]:
+        """Run one job in the child: the job, its directory (the caller removes it), the
+        output's shape and fps. The directory goes at once when the job fails."""
         with self._lock:
             self._ensure_ready()
             job_dir = Path(tempfile.mkdtemp(dir=self._tmp, prefix="job-"))
             try:
-                job = self._job(request, job_dir)
+                job = make_job(job_dir)
                 self._interrupt.clear()
                 self.stats.progress = 0.0
                 assert self._conn is not None
@@ -333,8 +342,7 @@ class IsolatedEngine(Engine):
         self.stats.runs += 1
         self.stats.last_pipeline_s = pipeline_s
         self.stats.total_pipeline_s += pipeline_s
-        count, height, width = int(shape[0]), int(shape[1]), int(shape[2])
-        return EngineOutput(_read_frames(Path(job.output), job_dir), count, width, height, fps)
+        return job, job_dir, shape, fps
 
     def _finish_abandoned_job(self) -> None:
         """Interrupt the child's current job and wait for its end (its last message)."""

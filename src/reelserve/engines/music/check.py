@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -11,12 +12,14 @@ from reelserve.engines.base import (
     Capability,
     Engine,
     EngineRequest,
+    MusicOutput,
     StemsOutput,
     TextOutput,
 )
 from reelserve.engines.isolated import IsolatedEngine
 
-OPERATIONS = (Capability.SEPARATE_STEMS, Capability.AUDIO_TO_MIDI)
+OPERATIONS = (Capability.SEPARATE_STEMS, Capability.AUDIO_TO_MIDI, Capability.TEXT_TO_MUSIC)
+LYRICS = "[Verse]\nCheck one two, the engine sings\nCheck one two, and off it goes"
 RATE = 44100
 
 
@@ -38,14 +41,31 @@ def check_music_engine(engine: Engine, name: str, seconds: int) -> str | None:
         prompt="",
         audio=audio,
         clips=[audio],
-        params={"mode": "split_stem", "clip_names": ["vocals"]},
+        count=1,
+        duration_s=float(seconds),
+        sample_rate=RATE,
+        params={
+            "mode": "split_stem",
+            "clip_names": ["vocals"],
+            "custom": True,
+            "style": "synth pop, 120 bpm",
+            "title": "Check",
+        },
     )
+    if operation is Capability.TEXT_TO_MUSIC:
+        request = dataclasses.replace(request, prompt=LYRICS, audio=None, clips=[])
     started = time.perf_counter()
     output = engine.run(request, lambda _: None)
     elapsed = time.perf_counter() - started
-    pipeline = ""
-    if isinstance(engine, IsolatedEngine):
-        pipeline = f" (pipeline {engine.stats.last_pipeline_s:.2f} s)"
+    pipeline = _pipeline(engine)
+    if isinstance(output, MusicOutput):
+        tracks = list(output.tracks)  # rendered here, as the server consumes them
+        elapsed = time.perf_counter() - started
+        lengths = ", ".join(f"{t.audio.seconds:.2f} s" for t in tracks)
+        return (
+            f"{name}: {operation.value}, {len(tracks)} track ({lengths} at "
+            f"{tracks[0].audio.sample_rate} Hz) in {elapsed:.2f} s{_pipeline(engine)}"
+        )
     if isinstance(output, StemsOutput):
         names = ", ".join(output.stems)
         length = min(a.seconds for a in output.stems.values()) if output.stems else 0.0
@@ -61,3 +81,9 @@ def check_music_engine(engine: Engine, name: str, seconds: int) -> str | None:
             f"{seconds} s 440 Hz tone in {elapsed:.2f} s"
         )
     return f"{name}: {operation.value} returned {type(output).__name__}"
+
+
+def _pipeline(engine: Engine) -> str:
+    if isinstance(engine, IsolatedEngine):
+        return f" (pipeline {engine.stats.last_pipeline_s:.2f} s)"
+    return ""

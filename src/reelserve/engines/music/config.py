@@ -5,7 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from reelserve.engines.diffusers.config import DiffusersConfig, shared_settings
 from reelserve.settings import Settings
+
+
+@dataclass(frozen=True)
+class AceStepConfig:
+    """The `ace-step` engine's configuration (`REELSERVE_ACE_STEP_*` + `REELSERVE_DIFFUSERS_*`)."""
+
+    pipeline: DiffusersConfig
+    """Model directory, steps, guidance and the GPU settings (as the diffusers engines have)."""
+    shift: float = 3.0
+    cover_strength: float = 0.5
+    language: str = "en"
+
+    @property
+    def engine(self) -> str:
+        return self.pipeline.engine
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,30 @@ class BasicPitchConfig:
     threads: int = 0
     engine: str = "basic-pitch"
     setting: str = "REELSERVE_BASIC_PITCH_MODEL"
+
+
+def ace_step_config(settings: Settings) -> AceStepConfig:
+    shared = dict(shared_settings(settings, "ace-step"))
+    shared.update(vae_tiling=False, vae_slicing=False)  # the Oobleck VAE has neither
+    pipeline = DiffusersConfig(
+        engine="ace-step",
+        model_dir=settings.ace_step_model_dir,
+        setting="REELSERVE_ACE_STEP_MODEL_DIR",
+        width=0,
+        height=0,
+        num_frames=0,
+        fps=0,
+        steps=settings.ace_step_steps,
+        guidance=settings.ace_step_guidance,
+        negative_prompt="",
+        **shared,  # type: ignore[arg-type]
+    )
+    return AceStepConfig(
+        pipeline=pipeline,
+        shift=settings.ace_step_shift,
+        cover_strength=settings.ace_step_cover_strength,
+        language=settings.ace_step_language,
+    )
 
 
 def demucs_config(settings: Settings) -> DemucsConfig:

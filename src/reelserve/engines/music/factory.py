@@ -6,16 +6,34 @@ from typing import TYPE_CHECKING
 
 from reelserve.engines.base import Engine
 from reelserve.engines.music.config import (
+    AceStepConfig,
     BasicPitchConfig,
     DemucsConfig,
+    ace_step_config,
     basic_pitch_config,
     demucs_config,
 )
-from reelserve.engines.music.weights import basic_pitch_model, check_demucs
+from reelserve.engines.music.weights import basic_pitch_model, check_ace_step, check_demucs
 
 if TYPE_CHECKING:
     from reelserve.engines.registry import EngineFactory
     from reelserve.settings import Settings
+
+
+class AceStepFactory:
+    """Makes the `ace-step` engine; `preflight` checks diffusers, its checkpoint and operations."""
+
+    def __init__(self, config: AceStepConfig) -> None:
+        self.config = config
+
+    def preflight(self) -> None:
+        check_ace_step(self.config)
+
+    def __call__(self) -> Engine:
+        from reelserve.engines.music.ace_step import AceStepEngine
+
+        self.preflight()
+        return AceStepEngine(self.config)
 
 
 class DemucsFactory:
@@ -56,6 +74,7 @@ def music_factories(settings: Settings | None) -> dict[str, EngineFactory]:
 
         settings = Settings()
     return {
+        "ace-step": AceStepFactory(ace_step_config(settings)),
         "demucs": DemucsFactory(demucs_config(settings)),
         "basic-pitch": BasicPitchFactory(basic_pitch_config(settings)),
     }

@@ -7,15 +7,20 @@ engines, engines/diffusers/weights.py), instead of failing its first task.
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reelserve.engines.diffusers.weights import WeightsError
-from reelserve.engines.music.config import BasicPitchConfig, DemucsConfig
+from reelserve.engines.music.config import AceStepConfig, BasicPitchConfig, DemucsConfig
 
 INSTALL = "pip install 'reelserve[music]' (see docs/engines.md, 'Music engines')"
+ACE_STEP_PIPELINE = "AceStepPipeline"
+ACE_STEP_REQUIRED = (
+    "transformer", "condition_encoder", "vae", "text_encoder", "tokenizer", "scheduler"
+)  # fmt: skip
 BASIC_PITCH_ONNX = ("saved_models", "icassp_2022", "nmp.onnx")
 """Where basic-pitch 0.4 keeps its trained ONNX model inside the package."""
 
@@ -31,6 +36,26 @@ def installed(module: str) -> bool:
 def need_package(engine: str, module: str, what: str) -> None:
     if not installed(module):
         raise WeightsError(f"engine {engine!r} needs {what}, which is not installed: {INSTALL}")
+
+
+def check_ace_step(config: AceStepConfig) -> None:
+    """diffusers with AceStepPipeline (0.38+) is installed, and the model directory holds a
+    complete AceStepPipeline checkpoint; the operations routed to it are ones it does."""
+    from reelserve.engines.base import Capability
+    from reelserve.engines.diffusers.factory import refuse_unsupported
+    from reelserve.engines.diffusers.image_runner import checked_index
+    from reelserve.engines.music.ace_step_plan import OPERATIONS
+
+    pipeline = config.pipeline
+    need_package(pipeline.engine, "diffusers", "diffusers 0.38 or later (AceStepPipeline)")
+    version = importlib.metadata.version("diffusers")
+    if tuple(int(p) for p in version.split(".")[:2] if p.isdigit()) < (0, 38):
+        raise WeightsError(
+            f"engine {pipeline.engine!r} needs diffusers 0.38 or later (AceStepPipeline); "
+            f"diffusers {version} is installed: {INSTALL}"
+        )
+    checked_index(pipeline, ACE_STEP_REQUIRED, ACE_STEP_PIPELINE)
+    refuse_unsupported(pipeline, frozenset(Capability(op) for op in OPERATIONS))
 
 
 @dataclass(frozen=True)
