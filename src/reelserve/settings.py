@@ -244,6 +244,19 @@ class Settings(BaseSettings):
     """onnxruntime's threads for basic-pitch (0: its default, one per core)."""
     # --- end of music engines ---
 
+    # --- swin2sr (upscale_image, upscale_video): docs/engines.md, "swin2sr" ---
+    swin2sr_model_dir: Path | None = None
+    """A local folder with a Swin2SR model's config.json, weights and preprocessor_config.json."""
+    swin2sr_device: str = "auto"
+    """`auto` (cuda when available, else cpu), `cpu`, `cuda`, `cuda:1`, ..."""
+    swin2sr_dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    """`auto`/`float32`: full precision; float16/bfloat16 cast the model (quality unmeasured)."""
+    swin2sr_tile: int = Field(default=512, ge=0)
+    """Tile side in input pixels for big frames (overlapping tiles); 0: the whole image at once."""
+    swin2sr_compile: bool = False
+    """torch.compile the model (the first frames of each new size compile it)."""
+    # --- end of swin2sr ---
+
     _secret: bytes | None = PrivateAttr(default=None)
 
     @field_validator("routes", mode="before")
