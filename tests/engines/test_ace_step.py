@@ -210,6 +210,19 @@ def test_every_operation_makes_a_track_of_the_asked_length_keeping_what_it_shoul
     assert engine.stats.starts == 1  # one child, loaded once, for every task of the module
 
 
+def test_the_same_request_sings_the_same_song_and_the_next_track_another(
+    engine: AceStepEngine,
+) -> None:
+    request = dataclasses.replace(
+        song_request(Capability.COVER_MUSIC, 2.0, audio=sine(2.0)), count=2
+    )
+    first, second = (list(engine.run(request, lambda _: None).tracks) for _ in range(2))  # type: ignore[union-attr]
+    assert [t.recipe["seed"] for t in first] == [3, 4]
+    for a, b in zip(first, second, strict=True):
+        assert np.array_equal(a.audio.samples, b.audio.samples)  # the source's latents too
+    assert not np.array_equal(first[0].audio.samples, first[1].audio.samples)
+
+
 def test_a_child_killed_mid_song_fails_that_song_and_the_next_succeeds(
     engine: AceStepEngine,
 ) -> None:

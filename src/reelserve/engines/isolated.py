@@ -310,7 +310,7 @@ class IsolatedEngine(Engine):
     def run(self, request: EngineRequest, progress: ProgressFn) -> EngineOutput:
         job, job_dir, shape, fps = self._execute(lambda d: self._job(request, d), progress)
         count, height, width = int(shape[0]), int(shape[1]), int(shape[2])
-        return EngineOutput(_read_frames(Path(job.output), job_dir), count, width, height, fps)
+        return EngineOutput(read_frames(Path(job.output), job_dir), count, width, height, fps)
 
     def _execute(
         self, make_job: Callable[[Path], Job], progress: ProgressFn
@@ -393,7 +393,7 @@ class IsolatedEngine(Engine):
         )
 
 
-def _read_frames(path: Path, job_dir: Path) -> Iterator[Frame]:
+def read_frames(path: Path, job_dir: Path) -> Iterator[Frame]:
     """The child's output, one frame at a time; the job's files go when it is consumed."""
     try:
         frames = np.load(path, mmap_mode="r")

@@ -16,8 +16,6 @@ overlapping tiles (`REELSERVE_SWIN2SR_TILE`) so 4K renditions fit in memory.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +31,7 @@ from reelserve.engines.base import (
     ImageOutput,
     ProgressFn,
 )
-from reelserve.engines.isolated import IsolatedEngine, Job
+from reelserve.engines.isolated import IsolatedEngine, Job, read_frames
 from reelserve.engines.upscale.config import Swin2SRConfig
 
 FRAMES_FILE = "frames.npy"
@@ -95,41 +93,24 @@ class Swin2SREngine(IsolatedEngine):
         progress: ProgressFn,
     ) -> Iterator[Frame]:
         """Run one job on `frames` (F, h, w, 3); its output frames, read lazily from the file."""
-        with self._lock:
-            self._ensure_ready()
-            job_dir = Path(tempfile.mkdtemp(dir=self._tmp, prefix="job-"))
-            try:
-                source = job_dir / "source.npy"
-                np.save(source, np.ascontiguousarray(frames, dtype=np.uint8))
-                job = Job(
-                    operation=request.operation.value,
-                    prompt="",
-                    width=width,
-                    height=height,
-                    num_frames=len(frames),
-                    fps=request.fps,
-                    seed=request.seed,
-                    inputs={"source": str(source)},
-                    output=str(job_dir / "output.npy"),
-                )
-                self._interrupt.clear()
-                self.stats.progress = 0.0
-                assert self._conn is not None
-                self._conn.send(("run", job))
-                try:
-                    _, _, pipeline_s = self._await_result(progress)
-                except EngineError:
-                    raise
-                except BaseException:
-                    self._finish_abandoned_job()
-                    raise
-            except BaseException:
-                shutil.rmtree(job_dir, ignore_errors=True)
-                raise
-        self.stats.runs += 1
-        self.stats.last_pipeline_s = pipeline_s
-        self.stats.total_pipeline_s += pipeline_s
-        return _read(job_dir)
+
+        def job(job_dir: Path) -> Job:
+            source = job_dir / "source.npy"
+            np.save(source, np.ascontiguousarray(frames, dtype=np.uint8))
+            return Job(
+                operation=request.operation.value,
+                prompt="",
+                width=width,
+                height=height,
+                num_frames=len(frames),
+                fps=request.fps,
+                seed=request.seed,
+                inputs={"source": str(source)},
+                output=str(job_dir / "output.npy"),
+            )
+
+        _, job_dir, _, _ = self._execute(job, progress)
+        return read_frames(job_dir / FRAMES_FILE, job_dir)
 
 
 def target_size(request: EngineRequest, width: int, height: int) -> tuple[int, int]:
@@ -143,14 +124,3 @@ def target_size(request: EngineRequest, width: int, height: int) -> tuple[int, i
     if factor <= 0:
         raise EngineError("upscale_factor must be positive", 400)
     return max(1, round(width * factor)), max(1, round(height * factor))
-
-
-def _read(job_dir: Path) -> Iterator[Frame]:
-    """The child's frames, one at a time; the job's files go when they are consumed."""
-    try:
-        frames = np.load(job_dir / FRAMES_FILE, mmap_mode="r")
-        for i in range(frames.shape[0]):
-            yield np.array(frames[i])
-        del frames
-    finally:
-        shutil.rmtree(job_dir, ignore_errors=True)
