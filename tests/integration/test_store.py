@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
@@ -13,16 +12,6 @@ from sqlalchemy import inspect
 from reelserve.store.store import Store
 from reelserve.store.tables import metadata
 from reelserve.tasks.models import Dialect, NewTask, Result, Status
-from tests.databases import BACKENDS, database_url
-
-
-@pytest.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    with database_url(request.param, tmp_path) as url:
-        s = Store(url)
-        await s.open()
-        yield s  # type: ignore[misc]
-        await s.close()
 
 
 def new_task(engine: str = "synthetic", key: str = "k1") -> NewTask:

@@ -2,23 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from reelserve.store.attempts import ERROR_MAX, AttemptRecord
 from reelserve.store.store import Store
-from tests.databases import BACKENDS, database_url
-
-
-@pytest.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    with database_url(request.param, tmp_path) as url:
-        s = Store(url)
-        await s.open()
-        yield s
-        await s.close()
 
 
 async def test_attempts_are_read_back_in_order_per_task(store: Store) -> None:

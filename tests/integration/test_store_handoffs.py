@@ -3,26 +3,11 @@ PostgreSQL (issue 15)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from reelserve.store.store import Store
 from reelserve.tasks.models import Status
-from tests.databases import BACKENDS, database_url
 from tests.integration.test_store import RESULT, new_task
 
 ENGINE = "upstream:kie"
-
-
-@pytest.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    with database_url(request.param, tmp_path) as url:
-        s = Store(url)
-        await s.open()
-        yield s
-        await s.close()
 
 
 async def test_a_hand_off_is_noted_under_the_lease_and_its_first_id_wins(store: Store) -> None:

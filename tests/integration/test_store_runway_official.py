@@ -4,26 +4,12 @@ count (THROTTLED), its tasks of a day (organization usage), one-time uploads (is
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
-
-import pytest
 
 from reelserve.store.store import Store
 from reelserve.store.uploads import Upload
 from reelserve.tasks.models import Dialect
-from tests.databases import BACKENDS, database_url
 from tests.integration.test_store import new_task
-
-
-@pytest.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    with database_url(request.param, tmp_path) as url:
-        s = Store(url)
-        await s.open()
-        yield s
-        await s.close()
 
 
 async def test_a_keys_running_count_counts_live_leases_of_that_key_only(store: Store) -> None:
