@@ -156,6 +156,23 @@ class Settings(BaseSettings):
     diffusers_imports: str = ""
     """Comma-separated modules an engine child imports before loading: a checkpoint whose
     model_index.json names a component class of your own (diffusers loads only imported ones)."""
+    # --- rembg (remove_background): docs/engines.md, "rembg" ---
+    rembg_model: Path | None = None
+    """The ONNX file the operator placed (one of rembg's release files: u2net.onnx,
+    isnet-general-use.onnx, birefnet-general.onnx...); nothing is downloaded."""
+    rembg_session: str = "u2net_custom"
+    """rembg's session for that file: u2net_custom (any u2net-style model, 320x320 input),
+    dis_custom, ben_custom, or a named one (u2net, isnet-general-use, birefnet-general,
+    bria-rmbg...), whose pre/post-processing is that model's; then the file must be named
+    `<session>.onnx`."""
+    rembg_device: Literal["cpu", "cuda"] = "cpu"
+    """onnxruntime's provider: cpu (CPUExecutionProvider) or cuda (CUDAExecutionProvider,
+    needs onnxruntime-gpu; refused at start-up when the provider is missing)."""
+    rembg_threads: int = Field(default=0, ge=0)
+    """onnxruntime's intra-op threads (0: its default, one per core)."""
+    rembg_alpha_matting: bool = False
+    """Refine the mask's edges with rembg's alpha matting (pymatting; slower, CPU)."""
+    # --- end of rembg ---
     # --- image engines (z-image, flux-kontext, flux, qwen-image): docs/engines.md ---
     zimage_model_dir: Path | None = None
     """A local diffusers directory of Z-Image (Tongyi-MAI/Z-Image-Turbo): ZImagePipeline."""
