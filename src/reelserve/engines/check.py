@@ -58,6 +58,7 @@ def check_engine(engine: Engine, name: str, seconds: int) -> str:
     """One generation with `engine`; the line `engines check` prints for it."""
     from reelserve.engines.isolated import IsolatedEngine
     from reelserve.engines.music.check import check_music_engine
+    from reelserve.engines.text.check import check_text_engine
     from reelserve.engines.upscale.check import check_upscale_engine
 
     music = check_music_engine(engine, name, seconds)
@@ -66,6 +67,9 @@ def check_engine(engine: Engine, name: str, seconds: int) -> str:
     upscale = check_upscale_engine(engine, name, seconds)
     if upscale is not None:
         return upscale
+    text = check_text_engine(engine, name)
+    if text is not None:
+        return text
     operation = next(op for op in PREFERRED if op in engine.capabilities)
     started = time.perf_counter()
     output = engine.run(tiny_request(operation, 256, 256, seconds), lambda _: None)

@@ -88,6 +88,7 @@ def default_factories(settings: Settings | None = None) -> dict[str, EngineFacto
     from reelserve.engines.diffusers.factory import diffusers_factories
     from reelserve.engines.diffusers.image_factory import image_factories
     from reelserve.engines.music.factory import music_factories
+    from reelserve.engines.text.factory import text_factories
     from reelserve.engines.upscale.factory import upscale_factories
     from reelserve.upstream.engine import upstream_factories
 
@@ -96,6 +97,7 @@ def default_factories(settings: Settings | None = None) -> dict[str, EngineFacto
         **diffusers_factories(settings),
         **image_factories(settings),
         **music_factories(settings),
+        **text_factories(settings),
         **upscale_factories(settings),
         **upstream_factories(settings),
     }
