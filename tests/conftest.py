@@ -62,6 +62,7 @@ HEAVY_MODULES = {
     "tests/engines/test_engine_isolation.py": 29,
     "tests/e2e/test_outage_disk.py": 26,
     "tests/engines/test_weights_check.py": 25,
+    "tests/engines/test_lyrics_lm.py": 22,
     "tests/e2e/test_upstream_restart.py": 23,
     "tests/integration/test_uploads.py": 20,
     "tests/engines/test_gpu_settings.py": 20,

@@ -224,6 +224,23 @@ class Settings(BaseSettings):
     extend_context_frames: int = Field(default=25, ge=1, le=257)
     """How many of the parent's last frames an extend task hands its engine as context."""
 
+    # --- lyrics-lm (write_lyrics): docs/engines.md, "lyrics-lm" ---
+    lyrics_lm_model_dir: Path | None = None
+    """A local transformers folder of a small instruct LM: config.json, weights, tokenizer files
+    with a chat template (e.g. Qwen/Qwen3-1.7B or Qwen/Qwen3-4B-Instruct-2507)."""
+    lyrics_lm_device: str = "auto"
+    """`auto` (cuda when available, else cpu), `cpu`, `cuda`, `cuda:1`, ..."""
+    lyrics_lm_dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    """`auto`: bfloat16 on CUDA, float32 on CPU."""
+    lyrics_lm_max_new_tokens: int = Field(default=400, ge=16, le=4096)
+    """The most tokens one lyric sheet may take (a sheet cut there ends mid-line)."""
+    lyrics_lm_temperature: float = Field(default=0.8, ge=0, le=2)
+    """Sampling temperature; 0: greedy (every variant the same)."""
+    lyrics_lm_compile: bool = False
+    """A static KV cache with transformers compiling the forward pass (CUDA only; the first
+    tasks compile)."""
+    # --- end of lyrics-lm ---
+
     # --- music engines (ace-step, demucs, basic-pitch): docs/engines.md, "Music engines" ---
     ace_step_model_dir: Path | None = None
     """A diffusers-format ACE-Step 1.5 checkpoint (model_index.json: AceStepPipeline); the

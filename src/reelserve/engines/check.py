@@ -59,17 +59,19 @@ def check_engine(engine: Engine, name: str, seconds: int) -> str:
     from reelserve.engines.isolated import IsolatedEngine
     from reelserve.engines.matting.check import check_matting_engine
     from reelserve.engines.music.check import check_music_engine
+    from reelserve.engines.text.check import check_text_engine
     from reelserve.engines.upscale.check import check_upscale_engine
 
-    music = check_music_engine(engine, name, seconds)
-    if music is not None:
-        return music
-    upscale = check_upscale_engine(engine, name, seconds)
-    if upscale is not None:
-        return upscale
-    matting = check_matting_engine(engine, name)
-    if matting is not None:
-        return matting
+    special = (  # engines with a check of their own kind; None: not theirs
+        lambda: check_music_engine(engine, name, seconds),
+        lambda: check_upscale_engine(engine, name, seconds),
+        lambda: check_matting_engine(engine, name),
+        lambda: check_text_engine(engine, name),
+    )
+    for check_kind in special:
+        line = check_kind()
+        if line is not None:
+            return line
     operation = next(op for op in PREFERRED if op in engine.capabilities)
     started = time.perf_counter()
     output = engine.run(tiny_request(operation, 256, 256, seconds), lambda _: None)

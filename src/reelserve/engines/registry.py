@@ -89,6 +89,7 @@ def default_factories(settings: Settings | None = None) -> dict[str, EngineFacto
     from reelserve.engines.diffusers.image_factory import image_factories
     from reelserve.engines.matting.factory import matting_factories
     from reelserve.engines.music.factory import music_factories
+    from reelserve.engines.text.factory import text_factories
     from reelserve.engines.upscale.factory import upscale_factories
     from reelserve.upstream.engine import upstream_factories
 
@@ -97,6 +98,7 @@ def default_factories(settings: Settings | None = None) -> dict[str, EngineFacto
         **diffusers_factories(settings),
         **image_factories(settings),
         **music_factories(settings),
+        **text_factories(settings),
         **upscale_factories(settings),
         **matting_factories(settings),
         **upstream_factories(settings),
