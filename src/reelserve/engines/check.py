@@ -11,6 +11,7 @@ model loads from its directory and generates, before serving traffic:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -62,7 +63,7 @@ def check_engine(engine: Engine, name: str, seconds: int) -> str:
     from reelserve.engines.text.check import check_text_engine
     from reelserve.engines.upscale.check import check_upscale_engine
 
-    special = (  # engines with a check of their own kind; None: not theirs
+    special: tuple[Callable[[], str | None], ...] = (  # a check of their own kind, or None
         lambda: check_music_engine(engine, name, seconds),
         lambda: check_upscale_engine(engine, name, seconds),
         lambda: check_matting_engine(engine, name),
