@@ -1,4 +1,4 @@
-"""The server's overhead around each image, music and upscale engine (issue 16), tiny pipelines.
+"""The server's overhead around each image, music, upscale, matting and lyrics engine (issue 16).
 
     .venv/bin/python -m bench.image_music_engines [--tasks 5]
 
@@ -35,8 +35,9 @@ SUNO_RECORD = "/api/v1/generate/record-info"
 STEMS_RECORD = "/api/v1/vocal-removal/record-info"
 LYRIC = "[Verse]\nNeon rivers running through the night"
 ROUTES = (
-    "flux-kontext-*=flux-kontext;qwen*=qwen-image;text_to_image=z-image;"
-    "upscale_image=swin2sr;text_to_music=ace-step;separate_stems=demucs;*=synthetic"
+    "flux-kontext-*=flux-kontext;qwen*=qwen-image;text_to_image=z-image;upscale_image=swin2sr;"
+    "remove_background=rembg;text_to_music=ace-step;separate_stems=demucs;"
+    "write_lyrics=lyrics-lm;*=synthetic"
 )
 
 
@@ -77,6 +78,12 @@ def _song(client: httpx.Client, i: int) -> tuple[str, str, str]:
     return _created(client.post("/api/v1/generate", json=body)), SUNO_RECORD, "status"
 
 
+def _lyrics(client: httpx.Client, i: int) -> tuple[str, str, str]:
+    body = {"prompt": f"a lighthouse keeper {i}", "callBackUrl": "https://example.com/cb"}
+    answer = client.post("/api/v1/lyrics", json=body)
+    return _created(answer), "/api/v1/lyrics/record-info", "status"
+
+
 def _stems(source: tuple[str, str]) -> Submit:
     def submit(client: httpx.Client, i: int) -> tuple[str, str, str]:
         body = {"taskId": source[0], "audioId": source[1], "type": "separate_vocal",
@@ -91,7 +98,7 @@ def _stems(source: tuple[str, str]) -> Submit:
 
 
 DONE = {"success", "fail", "SUCCESS", "CREATE_TASK_FAILED", "GENERATE_AUDIO_FAILED",
-        "GENERATE_WAV_FAILED", 1, 2, 3, "1", "2", "3"}  # fmt: skip
+        "GENERATE_WAV_FAILED", "GENERATE_LYRICS_FAILED", 1, 2, 3, "1", "2", "3"}  # fmt: skip
 OK = {"success", "SUCCESS", 1, "1"}
 
 
@@ -127,8 +134,11 @@ def cases(client: httpx.Client, static_url: str, data_url: str) -> list[Case]:
              _market("qwen/text-to-image", lambda i: {"prompt": f"a sign {i}"})),
         Case("swin2sr", "market topaz/image-upscale, 48x40 PNG x2",
              _market("topaz/image-upscale", lambda i: upscale)),
+        Case("rembg", "market recraft/remove-background, 48x40 PNG",
+             _market("recraft/remove-background", lambda i: {"image": static_url})),
         Case("ace-step", "Suno custom generate: 2 tracks of 34 s, MP3 + covers", _song),
         Case("demucs", "Suno vocal removal of an 8 s loop: 2 stems, MP3", _stems(loop)),
+        Case("lyrics-lm", "Suno lyrics: 2 sheets of 40 new tokens", _lyrics),
     ]  # fmt: skip
 
 
@@ -146,8 +156,10 @@ def main() -> None:
         build_qwen_image_edit,
         build_zimage,
     )
+    from tests.tiny_matting import red_channel_model
     from tests.tiny_music import build_ace_step, build_demucs
     from tests.tiny_swin2sr import build_swin2sr
+    from tests.tiny_text import build_lyrics_lm
 
     from reelserve.engines.isolated import IsolatedEngine
 
@@ -168,7 +180,9 @@ def main() -> None:
             ace_step_model_dir=build_ace_step(root / "ace"), ace_step_steps=2,
             demucs_model_dir=build_demucs(root / "demucs" / "htdemucs"), demucs_device="cpu",
             demucs_shifts=0, swin2sr_model_dir=build_swin2sr(root / "swin", upscale=2),
-            swin2sr_device="cpu", worker_poll_s=0.01,
+            swin2sr_device="cpu", rembg_model=red_channel_model(root / "rembg" / "red.onnx"),
+            lyrics_lm_model_dir=build_lyrics_lm(root / "lm"), lyrics_lm_device="cpu",
+            lyrics_lm_max_new_tokens=40, worker_poll_s=0.01,
         )  # fmt: skip
         image = static.add("/in.png", png_bytes(48, 40), "image/png")
         kontext = "data:image/png;base64," + base64.b64encode(png_bytes(96, 64)).decode()

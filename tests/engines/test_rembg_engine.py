@@ -1,6 +1,6 @@
 """The `rembg` engine: preflight, the alpha from the model, settings, and real server tasks.
 
-The model is a tiny ONNX graph built here with onnx.helper: a 1x1 convolution
+The model is a tiny ONNX graph built with onnx.helper (tests/tiny_matting.py): a 1x1 convolution
 that outputs the (normalised) red channel of rembg's (1, 3, 320, 320) input as
 the (1, 1, 320, 320) mask. rembg min-max normalises the mask, so the alpha of
 a 320x320 image whose red channel spans 0..255 is its red channel (to a unit
@@ -32,29 +32,7 @@ from reelserve.engines.matting.factory import matting_factories
 from reelserve.engines.matting.runner import RembgRunner, cut_out, new_session
 from reelserve.settings import Settings
 from tests.support import RunningServer, StaticHttpServer, run_server_with
-
-SIDE = 320
-
-
-def red_channel_model(path: Path) -> Path:
-    """An ONNX file: (1, 3, 320, 320) float -> its channel 0 as (1, 1, 320, 320)."""
-    import onnx
-    from onnx import TensorProto, helper
-
-    weight = helper.make_tensor("w", TensorProto.FLOAT, [1, 3, 1, 1], [1.0, 0.0, 0.0])
-    graph = helper.make_graph(
-        [helper.make_node("Conv", ["input.1", "w"], ["mask"])],
-        "red",
-        [helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, SIDE, SIDE])],
-        [helper.make_tensor_value_info("mask", TensorProto.FLOAT, [1, 1, SIDE, SIDE])],
-        [weight],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(path))
-    return path
+from tests.tiny_matting import SIDE, red_channel_model
 
 
 @pytest.fixture(scope="module")
