@@ -176,7 +176,15 @@ def test_a_failed_callback_is_redelivered_and_the_new_attempt_shows(
     receiver.wait_for("/console-cb", 1, timeout=90)
     page.goto(f"/console/tasks/{task_id}")
     first = page.locator(".delivery").first
-    wait_until(lambda: "500" in first.locator("tr.attempt").first.inner_text(), 20, "the 500")
+
+    def failure_shown() -> bool:
+        # The receiver has the request before the sender records its answer: reload until
+        # the attempt is stored (the page does not live-update deliveries).
+        page.reload()
+        rows = first.locator("tr.attempt")
+        return rows.count() > 0 and "500" in rows.first.inner_text()
+
+    wait_until(failure_shown, 20, "the 500")
     assert "receiver broke" in first.locator("tr.attempt").first.inner_text()
     first.locator("button", has_text="Redeliver").click()
     receiver.wait_for("/console-cb", 2)

@@ -194,9 +194,9 @@ def test_every_operation_makes_a_track_of_the_asked_length_keeping_what_it_shoul
     assert corr(replaced.samples[outside, 0], source.samples[outside, 0]) > 0.99
     inside = slice(int(1.6 * RATE), int(2.4 * RATE))
     assert abs(corr(replaced.samples[inside, 0], source.samples[inside, 0])) < 0.5
-    for op, audio in [(Capability.COVER_MUSIC, extended), (Capability.ADD_VOCALS, replaced)]:
+    assert extended.sample_rate == replaced.sample_rate == RATE
+    for op in (Capability.COVER_MUSIC, Capability.ADD_VOCALS, Capability.ADD_INSTRUMENTAL):
         lengths[op] = one_track(engine, song_request(op, 4.0, audio=source)).seconds
-        assert audio.sample_rate == RATE
     lengths[Capability.EXTEND_MUSIC], lengths[Capability.REPLACE_SECTION] = (
         extended.seconds,
         replaced.seconds,
@@ -206,6 +206,7 @@ def test_every_operation_makes_a_track_of_the_asked_length_keeping_what_it_shoul
         Capability.REPLACE_SECTION: 4.0,
         Capability.COVER_MUSIC: 4.0,
         Capability.ADD_VOCALS: 4.0,
+        Capability.ADD_INSTRUMENTAL: 4.0,
     }
     assert engine.stats.starts == 1  # one child, loaded once, for every task of the module
 

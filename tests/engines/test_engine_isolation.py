@@ -15,8 +15,9 @@ from reelserve.engines.isolated import IsolatedEngine
 from tests.engines.conftest import TinyWeights, tiny_settings
 from tests.support import RunningServer, run_server
 
-STEPS = 300
-"""Enough denoising steps (1-2 s here, longer under load) for a test to act mid-run."""
+STEPS = 600
+"""Enough denoising steps (about 1.5 s on a quiet 2-core machine, longer under load) for a
+test to act mid-run."""
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,9 @@ def slow_server(
     # A 1.5 s lease: the heartbeat writes progress every 0.5 s.
     settings = tiny_settings(tiny_weights, ltx_steps=STEPS, max_attempts=3, lease_s=1.5)
     with run_server(tmp_path_factory.mktemp("isolation"), **settings) as running:
+        # A first task loads the model and warms the server (its first task imports and
+        # sets up for seconds, starving a test's polling thread while the steps run).
+        assert outcome(running, submit(running, "warm-up"))["state"] == "success"
         yield running
 
 
