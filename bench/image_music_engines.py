@@ -5,9 +5,9 @@
 One real server (tests/support.run_server_with: SQLite, local blobs,
 in-process worker) routes each operation to its open-model engine, each on a
 tiny random-weight checkpoint of the real classes (tests/tiny_*.py), each in
-its child process. Per engine, after one warm-up task (which loads the
-model), `--tasks` tasks are submitted one after another through the family's
-own endpoint and polled every 5 ms until they end. Per task: wall time
+its child process. Once every engine has loaded (/readyz), per engine after
+one warm-up task, `--tasks` tasks are submitted one after another through the
+family's own endpoint and polled every 5 ms until they end. Per task: wall time
 (submit → success seen) and the pipeline calls' own time measured in the
 child (the baseline; a Suno task makes two tracks, so two calls); overhead =
 wall − pipeline: HTTP, queue, claim, child round trips, decoding inputs,
@@ -188,6 +188,10 @@ def main() -> None:
         kontext = "data:image/png;base64," + base64.b64encode(png_bytes(96, 64)).decode()
         with run_server_with(root / "data", {"alice": None}, **settings) as server:
             client = server.client("alice")
+            # The worker sets up every routed engine at start, in the background: measure
+            # once all are loaded (/readyz), or the first case shares the CPU with loading.
+            while client.get("/readyz").status_code != 200:
+                time.sleep(0.1)
             print(f"{'engine':13} {'task':52} {'wall':>8} {'pipeline':>9} {'overhead':>9}")
             for case in cases(client, image, kontext):
                 submit = case.submit
