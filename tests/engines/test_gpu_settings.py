@@ -50,7 +50,7 @@ def test_dtype_auto_means_bfloat16_on_cuda() -> None:
 
 
 def test_the_device_setting_is_checked_against_this_host(tiny_weights: TinyWeights) -> None:
-    from reelserve.engines.diffusers.loading import resolve_device
+    from reelserve.engines.devices import resolve_device
 
     assert load(tiny_weights, device="cpu").device.type == "cpu"
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")

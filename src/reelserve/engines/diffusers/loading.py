@@ -11,37 +11,12 @@ import logging
 from typing import Any
 
 from reelserve.engines.base import EngineError
+from reelserve.engines.devices import resolve_device
 from reelserve.engines.diffusers.config import DiffusersConfig
 
 log = logging.getLogger("reelserve.engines")
 
 DTYPES = {"bfloat16": "bfloat16", "float16": "float16", "float32": "float32"}
-
-
-def resolve_device(setting: str) -> Any:
-    """`auto` -> cuda when available, else cpu; an unavailable device is a clear error."""
-    import torch
-
-    if setting == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(setting)
-    except (RuntimeError, ValueError) as exc:
-        raise EngineError(
-            f"REELSERVE_DIFFUSERS_DEVICE={setting!r} is not a device: {exc}"
-        ) from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise EngineError(
-                f"REELSERVE_DIFFUSERS_DEVICE={setting!r} but CUDA is not available here "
-                "(no GPU, or a CPU-only torch build)"
-            )
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise EngineError(
-                f"REELSERVE_DIFFUSERS_DEVICE={setting!r} but only "
-                f"{torch.cuda.device_count()} CUDA device(s) exist"
-            )
-    return device
 
 
 def resolve_dtype(setting: str, device: Any) -> Any:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reelserve.engines.base import Capability, EngineError
+from reelserve.engines.devices import resolve_device
 from reelserve.engines.diffusers.config import DiffusersConfig
 from reelserve.engines.diffusers.image_runner import (
     ImageEngine,
@@ -28,7 +29,7 @@ from reelserve.engines.diffusers.image_runner import (
     checked_index,
     input_images,
 )
-from reelserve.engines.diffusers.loading import describe, load_pipeline, resolve_device
+from reelserve.engines.diffusers.loading import describe, load_pipeline
 from reelserve.engines.diffusers.weights import WeightsError
 from reelserve.engines.isolated import Generated, Job
 from reelserve.settings import Settings

@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from reelserve.engines.devices import resolve_device
 from reelserve.engines.diffusers.config import DiffusersConfig
-from reelserve.engines.diffusers.loading import describe, load_pipeline, resolve_device
+from reelserve.engines.diffusers.loading import describe, load_pipeline
 from reelserve.engines.diffusers.sizing import to_uint8
 from reelserve.engines.diffusers.steps import step_callback
 from reelserve.engines.isolated import Generated, Interrupted, Job

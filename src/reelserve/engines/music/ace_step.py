@@ -34,7 +34,8 @@ from reelserve.engines.base import (
     ProgressFn,
     Track,
 )
-from reelserve.engines.diffusers.loading import describe, load_pipeline, resolve_device
+from reelserve.engines.devices import resolve_device
+from reelserve.engines.diffusers.loading import describe, load_pipeline
 from reelserve.engines.diffusers.steps import step_callback
 from reelserve.engines.isolated import Generated, Interrupted, IsolatedEngine, Job
 from reelserve.engines.music.ace_step_plan import BASE_ONLY, OPERATIONS, AcePlan, finish, plan

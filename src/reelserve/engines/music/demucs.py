@@ -21,6 +21,7 @@ not through the pipe (see `DemucsEngine.run`).
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import shutil
@@ -32,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from reelserve.engines import devices
 from reelserve.engines.base import (
     Audio,
     Capability,
@@ -48,6 +50,9 @@ SEPARATE_VOCAL = "separate_vocal"
 SPLIT_STEM = "split_stem"
 MODES = (SEPARATE_VOCAL, SPLIT_STEM)
 STEMS_FILE = "stems.npz"
+
+resolve_device = functools.partial(devices.resolve_device, env="REELSERVE_DEMUCS_DEVICE")
+"""The device `REELSERVE_DEMUCS_DEVICE` names, checked (engines/devices.py)."""
 
 
 class DemucsEngine(IsolatedEngine):
@@ -111,24 +116,6 @@ def _read_stems(job_dir: Path) -> dict[str, Audio]:
 
 
 # -- the child ------------------------------------------------------------------------
-
-
-def resolve_device(setting: str) -> Any:
-    """`auto` -> cuda when available, else cpu; an unavailable device is a clear error."""
-    import torch
-
-    if setting == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(setting)
-    except (RuntimeError, ValueError) as exc:
-        raise EngineError(f"REELSERVE_DEMUCS_DEVICE={setting!r} is not a device: {exc}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise EngineError(
-            f"REELSERVE_DEMUCS_DEVICE={setting!r} but CUDA is not available here "
-            "(no GPU, or a CPU-only torch build)"
-        )
-    return device
 
 
 def autocast_dtype(setting: str) -> Any:

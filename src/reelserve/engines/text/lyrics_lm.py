@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from reelserve.engines import devices
 from reelserve.engines.base import Capability, EngineError, EngineRequest, ProgressFn, TextOutput
 from reelserve.engines.isolated import Generated, Interrupted, IsolatedEngine, Job
 from reelserve.engines.text.config import LyricsLMConfig
@@ -31,6 +32,9 @@ from reelserve.engines.text.parse import messages, parse_lyrics
 from reelserve.engines.text.weights import check_lyrics_lm
 
 ANSWER_FILE = "answer.json"
+
+resolve_device = functools.partial(devices.resolve_device, env="REELSERVE_LYRICS_LM_DEVICE")
+"""The device `REELSERVE_LYRICS_LM_DEVICE` names, checked (engines/devices.py)."""
 
 
 class LyricsLMEngine(IsolatedEngine):
@@ -86,26 +90,6 @@ def _job(idea: str, seed: int, job_dir: Path) -> Job:
 
 
 # -- the child ------------------------------------------------------------------------
-
-
-def resolve_device(setting: str) -> Any:
-    """`auto` -> cuda when available, else cpu; an unavailable device is a clear error."""
-    import torch
-
-    if setting == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(setting)
-    except (RuntimeError, ValueError) as exc:
-        raise EngineError(
-            f"REELSERVE_LYRICS_LM_DEVICE={setting!r} is not a device: {exc}"
-        ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise EngineError(
-            f"REELSERVE_LYRICS_LM_DEVICE={setting!r} but CUDA is not available here "
-            "(no GPU, or a CPU-only torch build)"
-        )
-    return device
 
 
 def resolve_dtype(setting: str, device: Any) -> Any:

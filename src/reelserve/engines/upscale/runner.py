@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -12,29 +13,14 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from reelserve.engines.base import EngineError
+from reelserve.engines import devices
 from reelserve.engines.isolated import Generated, Interrupted, Job
 from reelserve.engines.upscale.config import Swin2SRConfig
 from reelserve.engines.upscale.swin2sr import FRAMES_FILE
 from reelserve.engines.upscale.weights import check_swin2sr
 
-
-def resolve_device(setting: str) -> Any:
-    """`auto` -> cuda when available, else cpu; an unavailable device is a clear error."""
-    import torch
-
-    if setting == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(setting)
-    except (RuntimeError, ValueError) as exc:
-        raise EngineError(f"REELSERVE_SWIN2SR_DEVICE={setting!r} is not a device: {exc}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise EngineError(
-            f"REELSERVE_SWIN2SR_DEVICE={setting!r} but CUDA is not available here "
-            "(no GPU, or a CPU-only torch build)"
-        )
-    return device
+resolve_device = functools.partial(devices.resolve_device, env="REELSERVE_SWIN2SR_DEVICE")
+"""The device `REELSERVE_SWIN2SR_DEVICE` names, checked (engines/devices.py)."""
 
 
 def resolve_dtype(setting: str) -> Any:
