@@ -131,6 +131,8 @@ def test_custom_mode_with_vocals_and_no_lyrics_and_bad_windows_are_the_inputs_fa
     )
     with pytest.raises(EngineError, match="infill_start < infill_end"):
         plan(replace)
+    with pytest.raises(EngineError, match="add_vocals needs lyrics"):
+        plan(song_request(Capability.ADD_VOCALS, 4.0, audio=source, prompt="   "))
     with pytest.raises(EngineError, match="needs an input audio track"):
         plan(song_request(Capability.COVER_MUSIC, 4.0))
 

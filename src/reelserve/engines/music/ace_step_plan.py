@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -67,7 +67,6 @@ class AceCall:
     """The window (s) of the result that is new; outside it the source is put back."""
     mix_source: bool = False
     """add_vocals: lego returns the vocal stem alone; it is mixed over the source."""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def arguments(self) -> dict[str, Any]:
         """The pipeline call's keyword arguments (no audio, seed or steps)."""
@@ -89,7 +88,7 @@ class AceCall:
             args["track_name"] = self.track_name
         if self.complete_classes:
             args["complete_track_classes"] = list(self.complete_classes)
-        return {**args, **self.extra}
+        return args
 
 
 @dataclass(frozen=True)
@@ -165,9 +164,9 @@ def plan(request: EngineRequest, default_cover_strength: float = 0.5) -> AcePlan
         call = AceCall("lego", caption, lyrics, original.seconds, bpm, keyscale,
                        track_name="vocals", mix_source=True)  # fmt: skip
         return AcePlan(sheet, call, original, original)
-    classes = tuple(c for c in DEFAULT_COMPLETE)  # add_instrumental
+    # add_instrumental
     call = AceCall("complete", caption, str(known.get("lyrics") or INSTRUMENTAL),
-                   original.seconds, bpm, keyscale, complete_classes=classes)  # fmt: skip
+                   original.seconds, bpm, keyscale, complete_classes=DEFAULT_COMPLETE)  # fmt: skip
     return AcePlan(sheet, call, original, None)
 
 

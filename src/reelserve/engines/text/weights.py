@@ -11,16 +11,13 @@ files and a chat template (chat_template.jinja, or tokenizer_config.json's
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from reelserve.engines.diffusers.weights import WeightsError
+from reelserve.engines.model_folder import check_weight_files, model_folder, read_json
 from reelserve.engines.music.weights import need_package
 from reelserve.engines.text.config import LyricsLMConfig
 
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-INDEX_FILES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "tokenizer.model")
 """Any one of these: a fast tokenizer, a BPE vocabulary (with merges.txt), a SentencePiece model."""
 TEMPLATE_FILES = ("chat_template.jinja", "chat_template.json")
@@ -30,20 +27,17 @@ def check_lyrics_lm(config: LyricsLMConfig) -> dict[str, Any]:
     """The model's config.json, after checking the folder holds a complete chat LM."""
     engine, setting = config.engine, config.setting
     need_package(engine, "transformers", "the transformers package")
-    directory = config.model_dir
-    if directory is None:
-        raise WeightsError(
-            f"engine {engine!r} needs {setting}: a local folder with config.json, the weights "
-            "and the tokenizer (with a chat template) of a small instruct LM, e.g. "
-            "Qwen/Qwen3-1.7B (see docs/engines.md, 'lyrics-lm')"
-        )
-    where = f"{setting}={directory}"
-    if not directory.is_dir():
-        raise WeightsError(f"engine {engine!r}: {where} is not a directory")
+    directory, where = model_folder(
+        config.model_dir,
+        engine,
+        setting,
+        "a local folder with config.json, the weights and the tokenizer (with a chat template) "
+        "of a small instruct LM, e.g. Qwen/Qwen3-1.7B (see docs/engines.md, 'lyrics-lm')",
+    )
     model = read_json(directory / "config.json", engine, where)
     if not model.get("model_type"):
         raise WeightsError(f"engine {engine!r}: {where}: config.json has no model_type")
-    _check_weights(directory, engine, where)
+    check_weight_files(directory, engine, where)
     tokenizer = read_json(directory / "tokenizer_config.json", engine, where)
     if not any((directory / name).is_file() for name in TOKENIZER_FILES):
         raise WeightsError(
@@ -59,35 +53,3 @@ def check_lyrics_lm(config: LyricsLMConfig) -> dict[str, Any]:
             "tokenizer_config.json's chat_template): lyrics-lm needs an instruct (chat) model"
         )
     return model
-
-
-def _check_weights(directory: Path, engine: str, where: str) -> None:
-    if any((directory / name).is_file() for name in WEIGHT_FILES):
-        return
-    index = next((directory / n for n in INDEX_FILES if (directory / n).is_file()), None)
-    if index is None:
-        raise WeightsError(
-            f"engine {engine!r}: weights in {directory} are incomplete: no "
-            f"{' or '.join(WEIGHT_FILES)} (nor a sharded {INDEX_FILES[0]})"
-        )
-    weight_map = read_json(index, engine, where).get("weight_map")
-    if not isinstance(weight_map, dict) or not weight_map:
-        raise WeightsError(f"engine {engine!r}: {index} has no weight_map")
-    for shard in sorted({str(name) for name in weight_map.values()}):
-        if not (directory / shard).is_file():
-            raise WeightsError(
-                f"engine {engine!r}: weights in {directory} are incomplete: {shard} is missing "
-                f"(listed in {index.name})"
-            )
-
-
-def read_json(path: Path, engine: str, where: str) -> dict[str, Any]:
-    if not path.is_file():
-        raise WeightsError(f"engine {engine!r}: {where} has no {path.name}")
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise WeightsError(f"engine {engine!r}: {path} is unreadable: {exc}") from None
-    if not isinstance(data, dict):
-        raise WeightsError(f"engine {engine!r}: {path} is not a JSON object")
-    return data

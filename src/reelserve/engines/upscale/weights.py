@@ -10,20 +10,13 @@ preprocessor_config.json.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from reelserve.engines.diffusers.weights import WeightsError
+from reelserve.engines.model_folder import check_weight_files, model_folder, read_json
 from reelserve.engines.music.weights import need_package
 from reelserve.engines.upscale.config import Swin2SRConfig
 
-WEIGHT_FILES = (
-    "model.safetensors",
-    "pytorch_model.bin",
-    "model.safetensors.index.json",
-    "pytorch_model.bin.index.json",
-)
 SCALES = (2, 3, 4, 8)
 
 
@@ -31,17 +24,14 @@ def check_swin2sr(config: Swin2SRConfig) -> dict[str, Any]:
     """The model's config.json, after checking the folder holds a complete Swin2SR."""
     engine, setting = config.engine, config.setting
     need_package(engine, "transformers", "the transformers package")
-    directory = config.model_dir
-    if directory is None:
-        raise WeightsError(
-            f"engine {engine!r} needs {setting}: a local folder with config.json, the weights "
-            "and preprocessor_config.json of a Swin2SR model, e.g. "
-            "caidas/swin2SR-classical-sr-x2-64 (see docs/engines.md, 'swin2sr')"
-        )
-    where = f"{setting}={directory}"
-    if not directory.is_dir():
-        raise WeightsError(f"engine {engine!r}: {where} is not a directory")
-    model = _read_json(directory / "config.json", engine, where)
+    directory, where = model_folder(
+        config.model_dir,
+        engine,
+        setting,
+        "a local folder with config.json, the weights and preprocessor_config.json of a "
+        "Swin2SR model, e.g. caidas/swin2SR-classical-sr-x2-64 (see docs/engines.md, 'swin2sr')",
+    )
+    model = read_json(directory / "config.json", engine, where)
     kind = model.get("model_type")
     if kind != "swin2sr":
         raise WeightsError(
@@ -53,22 +43,6 @@ def check_swin2sr(config: Swin2SRConfig) -> dict[str, Any]:
             f"engine {engine!r}: {where}: config.json's upscale is {model.get('upscale')!r}, "
             f"expected one of {SCALES}"
         )
-    if not any((directory / name).is_file() for name in WEIGHT_FILES):
-        raise WeightsError(
-            f"engine {engine!r}: weights in {directory} are incomplete: no "
-            f"{' or '.join(WEIGHT_FILES[:2])}"
-        )
-    _read_json(directory / "preprocessor_config.json", engine, where)
+    check_weight_files(directory, engine, where)
+    read_json(directory / "preprocessor_config.json", engine, where)
     return model
-
-
-def _read_json(path: Path, engine: str, where: str) -> dict[str, Any]:
-    if not path.is_file():
-        raise WeightsError(f"engine {engine!r}: {where} has no {path.name}")
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise WeightsError(f"engine {engine!r}: {path} is unreadable: {exc}") from None
-    if not isinstance(data, dict):
-        raise WeightsError(f"engine {engine!r}: {path} is not a JSON object")
-    return data
